@@ -1,0 +1,1 @@
+"""Pairwise human judgments of clips."""

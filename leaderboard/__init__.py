@@ -1,0 +1,1 @@
+"""Suites, prompts, models, submissions and the public pages."""

@@ -1,0 +1,1 @@
+"""Automatic scoring: the pure engine (scoring/engine) and its Django glue (models, tasks, services)."""

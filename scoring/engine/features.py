@@ -1,0 +1,203 @@
+"""Vectorised per-frame features of the grey thumbnail stream: histograms, global motion, frame distances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+HIST_BINS = 32
+# Camera motion moves the image by at most this fraction of its size per frame of lag (a fast pan
+# crosses the frame in ~0.5 s), and never more than a quarter: larger jumps are cuts, not motion.
+MAX_SHIFT_PER_FRAME = 0.08
+MAX_SHIFT_FRACTION = 0.25
+
+
+def to_float(thumbs: np.ndarray) -> np.ndarray:
+    """(N, h, w) float32 in [0, 1]."""
+    return thumbs.astype(np.float32) * np.float32(1.0 / 255.0)
+
+
+def histograms(thumbs: np.ndarray, bins: int = HIST_BINS) -> np.ndarray:
+    """(N, bins) normalised grey histograms, computed with one bincount over all frames."""
+    n = thumbs.shape[0]
+    index = (thumbs.reshape(n, -1).astype(np.int64) * bins) >> 8
+    index += (np.arange(n, dtype=np.int64) * bins)[:, None]
+    counts = np.bincount(index.ravel(), minlength=n * bins).reshape(n, bins)
+    return (counts / float(thumbs[0].size)).astype(np.float32)
+
+
+def _hann2d(h: int, w: int) -> np.ndarray:
+    return (np.hanning(h)[:, None] * np.hanning(w)[None, :]).astype(np.float32)
+
+
+def parabolic_peak(left: np.ndarray, centre: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Sub-sample offset of a peak from three samples around it, in [-0.5, 0.5]."""
+    denom = left - 2.0 * centre + right
+    with np.errstate(divide="ignore", invalid="ignore"):
+        offset = np.where(np.abs(denom) > 1e-12, 0.5 * (left - right) / denom, 0.0)
+    return np.clip(offset, -0.5, 0.5)
+
+
+@dataclass(frozen=True)
+class PairMotion:
+    """Global translation from frame a to frame b for a batch of frame pairs."""
+
+    dy: np.ndarray  # rows; content of b sits at a's content moved by (dy, dx)
+    dx: np.ndarray
+    peak: np.ndarray  # phase-correlation peak height in [0, 1]: low means no single global motion
+
+
+def global_motion(g: np.ndarray, a: np.ndarray, b: np.ndarray, spectra: np.ndarray | None = None) -> PairMotion:
+    """Phase correlation between thumbnails g[a] and g[b], vectorised over all pairs."""
+    n, h, w = g.shape
+    if spectra is None:  # only the frames involved
+        used, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+        local = frame_spectra(g[used])
+        spec_a, spec_b = local[inverse[: len(a)]], local[inverse[len(a) :]]
+    else:
+        spec_a, spec_b = spectra[a], spectra[b]
+    cross = spec_b * np.conj(spec_a)
+    cross /= np.abs(cross) + 1e-9
+    corr = np.fft.ifft2(cross).real  # (P, h, w)
+    flat = corr.reshape(corr.shape[0], -1)
+    best = flat.argmax(axis=1)
+    py, px = np.divmod(best, w)
+    rows = np.arange(corr.shape[0])
+    peak = flat[rows, best]
+    # Sub-pixel refinement on the circular correlation surface.
+    oy = parabolic_peak(corr[rows, (py - 1) % h, px], peak, corr[rows, (py + 1) % h, px])
+    ox = parabolic_peak(corr[rows, py, (px - 1) % w], peak, corr[rows, py, (px + 1) % w])
+    dy = np.where(py > h // 2, py - h, py) + oy
+    dx = np.where(px > w // 2, px - w, px) + ox
+    return PairMotion(dy=dy.astype(np.float32), dx=dx.astype(np.float32), peak=np.clip(peak, 0, 1).astype(np.float32))
+
+
+def frame_spectra(g: np.ndarray) -> np.ndarray:
+    """FFT of every mean-removed, Hann-windowed thumbnail (the window stops border wrap dominating)."""
+    window = _hann2d(g.shape[1], g.shape[2])
+    centred = g - g.mean(axis=(1, 2), keepdims=True)
+    return np.fft.fft2(centred * window)
+
+
+def _warp_translate(g: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bilinear translation of each frame g[i] by (dy[i], dx[i]); returns warped frames and a validity mask."""
+    p, h, w = g.shape
+    ys = np.arange(h, dtype=np.float32)[None, :] - dy[:, None]  # source row for every output row
+    xs = np.arange(w, dtype=np.float32)[None, :] - dx[:, None]
+    y0 = np.floor(ys)
+    x0 = np.floor(xs)
+    fy = (ys - y0)[:, :, None]
+    fx = (xs - x0)[:, None, :]
+    valid = ((ys >= 0) & (ys <= h - 1))[:, :, None] & ((xs >= 0) & (xs <= w - 1))[:, None, :]
+    y0i = np.clip(y0.astype(np.int64), 0, h - 1)
+    x0i = np.clip(x0.astype(np.int64), 0, w - 1)
+    y1i = np.clip(y0i + 1, 0, h - 1)
+    x1i = np.clip(x0i + 1, 0, w - 1)
+    frames = np.arange(p)[:, None, None]
+    top = g[frames, y0i[:, :, None], x0i[:, None, :]] * (1 - fx) + g[frames, y0i[:, :, None], x1i[:, None, :]] * fx
+    bottom = g[frames, y1i[:, :, None], x0i[:, None, :]] * (1 - fx) + g[frames, y1i[:, :, None], x1i[:, None, :]] * fx
+    return top * (1 - fy) + bottom * fy, valid
+
+
+@dataclass(frozen=True)
+class PairDistance:
+    """Distances between frame pairs (a, b): the building block of every segmentation signal."""
+
+    hist: np.ndarray  # half L1 distance of grey histograms, in [0, 1]
+    pixel: np.ndarray  # mean absolute grey difference, in [0, 1]
+    compensated: np.ndarray  # same after undoing the global translation, in [0, 1]
+    motion: PairMotion
+
+    @property
+    def combined(self) -> np.ndarray:
+        """One change score in ~[0, 1]: histogram change plus motion-compensated pixel change.
+
+        The histogram term ignores camera motion; the compensated pixel term catches cuts between
+        shots with similar tones. The pixel term is scaled x2 because a cut's mean grey difference
+        is typically half of its histogram distance.
+        """
+        return 0.5 * self.hist + np.minimum(1.0, self.compensated)
+
+
+def pair_distance(
+    g: np.ndarray, hists: np.ndarray, a: np.ndarray, b: np.ndarray, spectra: np.ndarray | None = None
+) -> PairDistance:
+    """Distances between frames g[a] and g[b] (index arrays of equal length)."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    if a.size == 0:
+        empty = np.zeros(0, dtype=np.float32)
+        return PairDistance(empty, empty, empty, PairMotion(empty, empty, empty))
+    hist = 0.5 * np.abs(hists[b] - hists[a]).sum(axis=1)
+    pixel = np.abs(g[b] - g[a]).mean(axis=(1, 2))
+    motion = global_motion(g, a, b, spectra)
+    h, w = g.shape[1:]
+    # Only translations a camera pan could produce in b - a frames are undone.
+    limit = np.minimum(MAX_SHIFT_FRACTION, MAX_SHIFT_PER_FRAME * np.abs(b - a).astype(np.float32))
+    plausible = (np.abs(motion.dy) <= limit * h) & (np.abs(motion.dx) <= limit * w)
+    dy = np.where(plausible, motion.dy, 0.0).astype(np.float32)
+    dx = np.where(plausible, motion.dx, 0.0).astype(np.float32)
+    warped, valid = _warp_translate(g[a], dy, dx)
+    residual = np.abs(g[b] - warped) * valid
+    counted = valid.sum(axis=(1, 2))
+    compensated = np.where(counted > 0.25 * h * w, residual.sum(axis=(1, 2)) / np.maximum(counted, 1), pixel)
+    # Never report more change than the raw difference: compensation may only explain change away.
+    compensated = np.minimum(compensated, pixel)
+    return PairDistance(
+        hist=hist.astype(np.float32),
+        pixel=pixel.astype(np.float32),
+        compensated=compensated.astype(np.float32),
+        motion=motion,
+    )
+
+
+def lag_distance(
+    g: np.ndarray, hists: np.ndarray, lag: int, spectra: np.ndarray | None = None
+) -> tuple[np.ndarray, PairDistance]:
+    """combined distance between frame i - lag and frame i, for every i (0 where i < lag)."""
+    n = g.shape[0]
+    out = np.zeros(n, dtype=np.float32)
+    if lag >= n:
+        return out, pair_distance(g, hists, np.zeros(0), np.zeros(0))
+    b = np.arange(lag, n)
+    dist = pair_distance(g, hists, b - lag, b, spectra)
+    out[lag:] = dist.combined
+    return out, dist
+
+
+def motion_energy(g: np.ndarray) -> np.ndarray:
+    """(N,) mean absolute grey change from the previous frame (0 for the first frame)."""
+    energy = np.zeros(g.shape[0], dtype=np.float32)
+    if g.shape[0] > 1:
+        energy[1:] = np.abs(np.diff(g, axis=0)).mean(axis=(1, 2))
+    return energy
+
+
+def blend_fraction(g: np.ndarray, start: int, end: int) -> np.ndarray:
+    """Per frame of a transition g[start..end], how far it has mixed from the outgoing frame
+    g[start-1] towards the incoming frame g[end+1] (0 = outgoing, 1 = incoming).
+
+    Least squares of g_j ~ (1 - a) A_j + a B_j, where A_j and B_j are the two end frames moved on by
+    each shot's own global motion (measured just outside the transition) so a pan inside either shot
+    does not bias the estimate.
+    """
+    n = g.shape[0]
+    before, after = max(0, start - 1), min(n - 1, end + 1)
+    inner = np.arange(start, end + 1)
+    if inner.size == 0 or before == after:
+        return np.zeros(inner.size, dtype=np.float32)
+    p0, p1 = max(0, before - 2), min(n - 1, after + 2)
+    out_motion = global_motion(g, np.array([p0]), np.array([before]))
+    in_motion = global_motion(g, np.array([after]), np.array([p1]))
+    out_v = (out_motion.dy[0] / max(1, before - p0), out_motion.dx[0] / max(1, before - p0))
+    in_v = (in_motion.dy[0] / max(1, p1 - after), in_motion.dx[0] / max(1, p1 - after))
+    steps_out = (inner - before).astype(np.float32)
+    steps_in = (inner - after).astype(np.float32)
+    outgoing, valid_out = _warp_translate(np.repeat(g[before][None], inner.size, 0), out_v[0] * steps_out, out_v[1] * steps_out)
+    incoming, valid_in = _warp_translate(np.repeat(g[after][None], inner.size, 0), in_v[0] * steps_in, in_v[1] * steps_in)
+    valid = valid_out & valid_in
+    direction = (incoming - outgoing) * valid
+    offset = (g[inner] - outgoing) * valid
+    norm = (direction * direction).sum(axis=(1, 2))
+    return ((direction * offset).sum(axis=(1, 2)) / np.maximum(norm, 1e-9)).astype(np.float32)

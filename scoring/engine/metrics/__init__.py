@@ -1,0 +1,1 @@
+"""Metric implementations, grouped by dimension; each returns MetricValue objects named as in the catalog."""

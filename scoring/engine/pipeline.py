@@ -1,0 +1,196 @@
+"""`score_clip`: probe, decode once, segment, measure every catalog metric and aggregate into a ClipResult."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import ENGINE_VERSION
+from .aggregate import aggregate
+from .catalog import METRICS
+from .decode import DecodedClip, decode_clip
+from .metrics.audio import AUDIO_METRICS, audio_metrics
+from .metrics.base import MetricValue, failed, jsonable, not_measured
+from .metrics.reference import REFERENCE_METRICS, reference_metrics
+from .metrics.shot import SHOT_METRICS, shot_metrics
+from .metrics.sync import sync_metric
+from .metrics.video import video_metrics
+from .probe import probe_clip
+from .script import PromptScript
+from .segmentation import SegmentationResult, segment
+
+PROBE_TIMEOUT_S = 30.0
+DURATION_MISMATCH = 0.1  # flag clips more than 10% shorter or longer than the script asks
+
+VIDEO_METRICS = ("video_sharpness", "video_noise", "video_exposure", "video_flicker")
+
+
+@dataclass
+class ClipResult:
+    """The score of one clip, with everything needed to see why it is what it is."""
+
+    engine_version: str
+    overall: float
+    dimensions: dict[str, float | None]
+    metrics: dict[str, MetricValue]
+    evidence: dict[str, Any]
+    missing: list[str]
+    flags: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: engine_version, overall, dimensions, metrics (name -> value, status, tool, version,
+        dimension, raw, reason), evidence, missing, flags, timings."""
+        return {
+            "engine_version": self.engine_version,
+            "overall": round(self.overall, 6),
+            "dimensions": {k: None if v is None else round(v, 6) for k, v in self.dimensions.items()},
+            "metrics": {name: value.to_dict() for name, value in self.metrics.items()},
+            "evidence": jsonable(self.evidence),
+            "missing": list(self.missing),
+            "flags": list(self.flags),
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+def _guarded(names: Iterable[str], stage: str, compute: Callable[[], dict[str, MetricValue]]) -> dict[str, MetricValue]:
+    """Run one metric group; if it raises, its metrics are 'failed' with the reason instead of the whole
+    clip losing its score."""
+    try:
+        return compute()
+    except Exception as exc:  # noqa: BLE001 - recorded per metric, never silently dropped
+        reason = f"{stage} raised {type(exc).__name__}: {exc}"
+        return {name: failed(name, reason) for name in names}
+
+
+def _per_shot_evidence(seg: SegmentationResult, quality: list[Any]) -> list[dict[str, Any]]:
+    matched = {j: i for i, j in enumerate(seg.alignment) if j is not None}
+    rows = []
+    for shot, q in zip(seg.shots, quality):
+        row = q.to_dict()
+        row["valid"] = shot.index in matched if seg.scripted_count is not None else None
+        row["scripted_shot"] = matched[shot.index] + 1 if shot.index in matched else None
+        rows.append(row)
+    return rows
+
+
+def _flags(decoded: DecodedClip, probe_has_audio: bool, script: PromptScript | None) -> list[str]:
+    flags = []
+    if not decoded.has_audio:
+        flags.append("no_audio")
+        if probe_has_audio:
+            flags.append("audio_undecodable")
+    if decoded.truncated:
+        flags.append("truncated")
+    if decoded.video_decode_errors:
+        flags.append("video_decode_errors")
+    if decoded.audio_decode_errors:
+        flags.append("audio_decode_errors")
+    if script is not None and script.duration_s > 0:
+        if abs(decoded.duration_s - script.duration_s) > DURATION_MISMATCH * script.duration_s:
+            flags.append("duration_mismatch")
+    return flags
+
+
+def score_clip(
+    path: str | Path,
+    script: PromptScript | None,
+    *,
+    reference_root: Path | None = None,
+    timeout_s: float = 300.0,
+) -> ClipResult:
+    """Score one clip against its prompt script (None: pure measurement, shot metrics not measured).
+
+    Raises ClipDecodeError (with the reason) when the file is not decodable video, and ClipTimeoutError
+    (a ClipDecodeError) when probing plus decoding exceed `timeout_s`: the caller records a failed
+    generation. Any other problem inside a metric marks that metric 'failed' with the reason.
+    """
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(stage: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[stage] = now - since
+        return now
+
+    probe = probe_clip(path, timeout_s=min(timeout_s, PROBE_TIMEOUT_S))
+    mark = lap("probe", started)
+    decoded = decode_clip(path, timeout_s=max(1.0, timeout_s - (mark - started)))
+    mark = lap("decode", mark)
+
+    scripted = [(s.start_s, s.end_s) for s in script.shots] if script is not None else None
+    seg = segment(
+        decoded.thumbs,
+        decoded.timestamps_s,
+        decoded.fps,
+        decoded.duration_s,
+        scripted_shots=scripted,
+        script_duration_s=script.duration_s if script is not None else None,
+    )
+    mark = lap("segmentation", mark)
+
+    metrics: dict[str, MetricValue] = {}
+    metrics.update(_guarded(SHOT_METRICS, "shot metrics", lambda: shot_metrics(seg, script)))
+    mark = lap("metrics_shot", mark)
+
+    per_shot: list[Any] = []
+
+    def run_video() -> dict[str, MetricValue]:
+        values, quality = video_metrics(decoded, seg)
+        per_shot.extend(quality)
+        return values
+
+    metrics.update(_guarded(VIDEO_METRICS, "video metrics", run_video))
+    mark = lap("metrics_video", mark)
+    metrics.update(_guarded(AUDIO_METRICS, "audio metrics", lambda: audio_metrics(decoded, script)))
+    mark = lap("metrics_audio", mark)
+
+    sync_evidence: dict[str, Any] = {"offset_ms": None, "confidence": None}
+
+    def run_sync() -> dict[str, MetricValue]:
+        value, evidence = sync_metric(decoded, seg)
+        sync_evidence.clear()
+        sync_evidence.update(evidence)
+        return {"sync_offset": value}
+
+    metrics.update(_guarded(("sync_offset",), "sync metric", run_sync))
+    mark = lap("metrics_sync", mark)
+    metrics.update(_guarded(REFERENCE_METRICS, "reference metrics", lambda: reference_metrics(script, reference_root)))
+    # Every catalog metric appears in the result, in catalog order.
+    ordered = {
+        spec.name: metrics.get(spec.name) or not_measured(spec.name, "not produced by this engine version")
+        for spec in METRICS
+    }
+    result = aggregate(ordered)
+    mark = lap("aggregate", mark)
+    timings["total"] = mark - started
+
+    shots_evidence = seg.to_evidence()
+    evidence: dict[str, Any] = {
+        "probe": probe.to_dict(),
+        "decode": {
+            "frames": decoded.frame_count,
+            "fps": round(decoded.fps, 4),
+            "duration_s": round(decoded.duration_s, 4),
+            "sampled_frames": len(decoded.samples),
+            "audio_rate": decoded.audio_rate if decoded.has_audio else None,
+            "audio_start_s": round(decoded.audio_start_s, 4) if decoded.has_audio else None,
+        },
+        "shots": shots_evidence,
+        "per_shot": _per_shot_evidence(seg, per_shot) if per_shot else [],
+        "sync": sync_evidence,
+        "aggregate": {"penalty": result.penalty, "weights_used": result.weights_used},
+    }
+    return ClipResult(
+        engine_version=ENGINE_VERSION,
+        overall=result.overall,
+        dimensions=result.dimensions,
+        metrics=ordered,
+        evidence=evidence,
+        missing=result.missing,
+        flags=_flags(decoded, probe.has_audio, script),
+        timings=timings,
+    )

@@ -1,0 +1,568 @@
+"""Shot segmentation: cut and gradual-transition detection, the script-driven correction loop, DP alignment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from .features import blend_fraction, frame_spectra, parabolic_peak, histograms, lag_distance, pair_distance, to_float
+
+# --- hard cuts (on D1, the change between consecutive frames) ---------------------------------
+CUT_MIN_CHANGE = 0.08  # absolute floor: a cut changes at least this much (combined distance)
+CUT_RATIO = 3.0  # ... and at least 3x the local level of change (PySceneDetect's adaptive default)
+CUT_MARGIN = 0.02  # added to the adaptive threshold so near-static shots do not make it tiny
+CUT_ISOLATION = 1.5  # a cut towers over both neighbouring frame changes (a ramp is gradual)
+PERSIST_S = 0.12  # frames this far either side of a cut must still differ (flashes do not)
+PERSIST_RATIO = 0.5  # ... by at least half the cut's own change
+BASELINE_S = 1.5  # half-window of the local change level
+BASELINE_PERCENTILE = 30  # low percentile: transitions inside the window do not raise the baseline
+# --- gradual transitions (on DK, the change between frames K apart) ---------------------------
+GRADUAL_LAG_S = 0.5  # K: a dissolve of up to ~K frames shows its full change in DK
+GRADUAL_MIN_CHANGE = 0.15
+GRADUAL_RATIO = 2.5
+GRADUAL_MIN_RUN = 3  # frames of DK above threshold
+GRADUAL_ELEVATION = 1.3  # D1 inside the transition exceeds the local level by this factor (twin comparison)
+GRADUAL_MIN_FRAMES = 2  # a transition spans at least this many frames of elevated change
+# --- candidates and corrections ---------------------------------------------------------------
+WEAK_FRACTION = 0.4  # peaks above this fraction of their threshold are kept as sub-threshold candidates
+MIN_SHOT_S = 0.25  # two boundaries closer than this: keep the stronger
+MERGE_MAX_CONFIDENCE = (0.6, 0.8)  # per correction round: only boundaries weaker than this may be merged
+SPLIT_MIN_CONFIDENCE = (0.3, 0.2)  # per round: only sub-threshold peaks at least this strong may split
+MAX_ROUNDS = 2
+MIN_ALIGN_IOU = 0.2  # a detected shot overlapping a scripted shot less than this does not realise it
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """A shot boundary candidate. For a gradual transition `frame`/`time_s` is its centre."""
+
+    time_s: float
+    frame: int  # first frame of the new shot (cut) or centre frame (gradual)
+    kind: str  # 'cut' | 'gradual'
+    confidence: float  # in [0, 1]; 0.5 at the detection threshold
+    strength: float  # signal / adaptive threshold (>= 1 means above threshold)
+    accepted: bool  # above threshold and verified; False: a sub-threshold peak kept for splitting
+    start_s: float  # transition span (equal to time_s for a cut)
+    end_s: float
+    origin: str = "detector"  # 'detector' | 'split' (promoted by the correction loop)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("time_s", "start_s", "end_s", "confidence", "strength"):
+            data[key] = round(float(data[key]), 4)
+        return data
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One merge or split made by the correction loop, with the reason it was made."""
+
+    round: int
+    action: str  # 'merge' | 'split' | 'none'
+    time_s: float | None
+    frame: int | None
+    confidence: float | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if data["time_s"] is not None:
+            data["time_s"] = round(float(data["time_s"]), 4)
+        if data["confidence"] is not None:
+            data["confidence"] = round(float(data["confidence"]), 4)
+        return data
+
+
+@dataclass(frozen=True)
+class DetectedShot:
+    index: int  # 0-based
+    start_s: float
+    end_s: float
+    start_frame: int
+    end_frame: int  # exclusive
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass
+class SegmentationResult:
+    """Boundaries (raw and corrected), shots, and their alignment to the script."""
+
+    raw_candidates: list[Boundary]  # every candidate, accepted or sub-threshold, in time order
+    boundaries: list[Boundary]  # the final boundaries after correction
+    corrections: list[Correction]
+    shots: list[DetectedShot]
+    scripted_count: int | None
+    alignment: list[int | None] = field(default_factory=list)  # scripted shot index -> detected shot index
+    alignment_iou: list[float | None] = field(default_factory=list)
+    time_scale: float = 1.0  # scripted times were multiplied by this for alignment (clip / script duration)
+
+    @property
+    def boundaries_s(self) -> list[float]:
+        return [b.time_s for b in self.boundaries]
+
+    @property
+    def detected_count(self) -> int:
+        return len(self.shots)
+
+    @property
+    def valid_shot_count(self) -> int:
+        return sum(1 for j in self.alignment if j is not None)
+
+    @property
+    def valid_detected(self) -> list[bool]:
+        matched = {j for j in self.alignment if j is not None}
+        return [shot.index in matched for shot in self.shots]
+
+    def transition_mask(self, timestamps_s: np.ndarray, guard_frames: int = 2) -> np.ndarray:
+        """True for frames within `guard_frames` of a cut or inside (and near) a gradual transition."""
+        n = timestamps_s.shape[0]
+        mask = np.zeros(n, dtype=bool)
+        for b in self.boundaries:
+            first = int(np.searchsorted(timestamps_s, b.start_s - 1e-6))
+            last = int(np.searchsorted(timestamps_s, b.end_s + 1e-6))
+            mask[max(0, first - guard_frames) : min(n, max(last, first + 1) + guard_frames)] = True
+        return mask
+
+    def to_evidence(self) -> dict[str, Any]:
+        return {
+            "boundaries_s": [round(t, 4) for t in self.boundaries_s],
+            "boundaries": [b.to_dict() for b in self.boundaries],
+            "raw_candidates": [b.to_dict() for b in self.raw_candidates],
+            "corrections": [c.to_dict() for c in self.corrections],
+            "shots": [
+                {
+                    "index": s.index,
+                    "start_s": round(s.start_s, 4),
+                    "end_s": round(s.end_s, 4),
+                    "valid": valid,
+                }
+                for s, valid in zip(self.shots, self.valid_detected)
+            ],
+            "alignment": [
+                {"scripted": i, "detected": j, "iou": None if iou is None else round(iou, 4)}
+                for i, (j, iou) in enumerate(zip(self.alignment, self.alignment_iou))
+            ],
+            "detected_count": self.detected_count,
+            "scripted_count": self.scripted_count,
+            "valid_count": self.valid_shot_count if self.scripted_count is not None else None,
+            "time_scale": round(self.time_scale, 4),
+        }
+
+
+# --- detection --------------------------------------------------------------------------------
+
+
+def _rolling_baseline(values: np.ndarray, half_window: int, exclude: int) -> np.ndarray:
+    """Low-percentile level of `values` around each index, ignoring the index's own neighbourhood."""
+    size = 2 * half_window + 1
+    footprint = np.ones(size, dtype=bool)
+    footprint[half_window - exclude : half_window + exclude + 1] = False
+    return ndimage.percentile_filter(values, BASELINE_PERCENTILE, footprint=footprint, mode="nearest")
+
+
+def _confidence(strength: float) -> float:
+    """0.5 at the threshold, towards 1 for strong boundaries, towards 0 for faint peaks."""
+    s = max(0.0, strength)
+    return s / (1.0 + s)
+
+
+def _time_at(timestamps_s: np.ndarray, index: float) -> float:
+    n = timestamps_s.shape[0]
+    return float(np.interp(index, np.arange(n), timestamps_s))
+
+
+@dataclass(frozen=True)
+class _Signals:
+    d1: np.ndarray
+    b1: np.ndarray
+    dk: np.ndarray
+    bk: np.ndarray
+    lag: int
+
+
+def detect_boundaries(thumbs: np.ndarray, timestamps_s: np.ndarray, fps: float) -> list[Boundary]:
+    """All boundary candidates of a grey thumbnail stream: accepted cuts and gradual transitions, and
+    sub-threshold peaks (accepted=False) that the correction loop may promote. Sorted by time."""
+    n = thumbs.shape[0]
+    if n < 3:
+        return []
+    g = to_float(thumbs)
+    hists = histograms(thumbs)
+    spectra = frame_spectra(g)
+    d1, _ = lag_distance(g, hists, 1, spectra)
+    half = max(3, int(round(BASELINE_S * fps)))
+    b1 = _rolling_baseline(d1, half, 2)
+    lag = max(4, int(round(GRADUAL_LAG_S * fps)))
+    dk, _ = lag_distance(g, hists, lag, spectra)
+    bk = _rolling_baseline(dk, max(half, 2 * lag), 1)
+    sig = _Signals(d1=d1, b1=b1, dk=dk, bk=bk, lag=lag)
+
+    cuts = _detect_cuts(g, hists, spectra, sig, timestamps_s, fps)
+    accepted_cuts = [c for c in cuts if c.accepted]
+    graduals = _detect_gradual(g, hists, spectra, sig, timestamps_s, accepted_cuts)
+    candidates = _suppress_close(cuts + graduals, fps)
+    return sorted(candidates, key=lambda b: b.time_s)
+
+
+def _detect_cuts(
+    g: np.ndarray, hists: np.ndarray, spectra: np.ndarray, sig: _Signals, timestamps_s: np.ndarray, fps: float
+) -> list[Boundary]:
+    n = g.shape[0]
+    d1 = sig.d1
+    threshold = np.maximum(CUT_MIN_CHANGE, CUT_RATIO * sig.b1 + CUT_MARGIN)
+    strength = d1 / threshold
+    # Local maxima over +-2 frames that reach the weak level.
+    local_max = d1 >= ndimage.maximum_filter1d(d1, size=5, mode="nearest")
+    peaks = np.flatnonzero(local_max & (strength >= WEAK_FRACTION))
+    peaks = peaks[peaks >= 1]
+    if peaks.size == 0:
+        return []
+    neighbours = np.maximum(d1[np.maximum(peaks - 1, 1)], d1[np.minimum(peaks + 1, n - 1)])
+    isolation = d1[peaks] / np.maximum(neighbours, 1e-6)
+    # Persistence: the frames m before and m after the candidate must still differ (a flash returns).
+    m = max(2, int(round(PERSIST_S * fps)))
+    before = np.maximum(peaks - 1 - m, 0)
+    after = np.minimum(peaks + m, n - 1)
+    # Uncompensated here: a jump to another framing of the same picture is a cut, not camera motion.
+    far = pair_distance(g, hists, before, after, spectra)
+    persist = 0.5 * far.hist + np.minimum(1.0, far.pixel)
+    persistence = persist / np.maximum(d1[peaks], 1e-6)
+
+    out = []
+    for k, i in enumerate(peaks):
+        s = float(strength[i])
+        ok_shape = isolation[k] >= CUT_ISOLATION and persistence[k] >= PERSIST_RATIO
+        accepted = s >= 1.0 and ok_shape
+        if not ok_shape:
+            # A flash or the inside of a ramp: keep it only as a faint candidate.
+            s *= 0.5 * min(1.0, float(isolation[k]) / CUT_ISOLATION) * min(1.0, float(persistence[k]) / PERSIST_RATIO)
+            if s < WEAK_FRACTION:
+                continue
+        t = float(timestamps_s[i])
+        out.append(
+            Boundary(
+                time_s=t,
+                frame=int(i),
+                kind="cut",
+                confidence=_confidence(s),
+                strength=s,
+                accepted=accepted,
+                start_s=t,
+                end_s=t,
+            )
+        )
+    return out
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end inclusive) of every run of True."""
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _detect_gradual(
+    g: np.ndarray,
+    hists: np.ndarray,
+    spectra: np.ndarray,
+    sig: _Signals,
+    timestamps_s: np.ndarray,
+    cuts: Sequence[Boundary],
+) -> list[Boundary]:
+    """Gradual transitions (dissolves, fades, wipes): a bump in DK that no cut explains, whose frames
+    show a sustained rise of D1 over the local level and whose two ends really differ."""
+    n = g.shape[0]
+    lag = sig.lag
+    threshold = np.maximum(GRADUAL_MIN_CHANGE, GRADUAL_RATIO * sig.bk)
+    strength = sig.dk / threshold
+    explained = np.zeros(n, dtype=bool)
+    cut_frames = sorted(c.frame for c in cuts)
+    for frame in cut_frames:  # DK straddles a cut for K frames after it: that change is the cut's
+        explained[frame : min(n, frame + lag)] = True
+    elevated_floor = GRADUAL_ELEVATION * sig.b1 + 0.005
+    out = []
+    for r0, r1 in _runs((strength >= WEAK_FRACTION) & ~explained):
+        if r1 - r0 + 1 < GRADUAL_MIN_RUN:
+            continue
+        top = r0 + int(np.argmax(sig.dk[r0 : r1 + 1]))
+        peak = float(strength[top])
+        # The bump's upper half around its maximum.
+        half = sig.bk[top] + 0.5 * (sig.dk[top] - sig.bk[top])
+        k0 = top
+        while k0 > r0 and sig.dk[k0 - 1] >= half:
+            k0 -= 1
+        k1 = top
+        while k1 < r1 and sig.dk[k1 + 1] >= half:
+            k1 += 1
+        # Centre: DK(i) sums the changes of frames i-K+1..i, so its mass sits (K-1)/2 frames after the
+        # transition's; the upper half of the bump is symmetric for cuts, dissolves and fades.
+        weight = sig.dk[k0 : k1 + 1] - half + 1e-6
+        centre = k0 + float((np.arange(weight.size) * weight).sum() / weight.sum()) - (lag - 1) / 2.0
+        # Search the transition's own frames near the centre, never across an accepted cut.
+        reach = max(lag // 2, (k1 - k0 + 1) // 2) + 2
+        c0 = max(1, int(np.floor(centre)) - reach)
+        c1 = min(n - 1, int(np.ceil(centre)) + reach)
+        for frame in cut_frames:
+            if frame <= centre:
+                c0 = max(c0, frame + 2)
+            else:
+                c1 = min(c1, frame - 2)
+        if c1 - c0 < 1:
+            continue
+        excess = np.maximum(0.0, sig.d1[c0 : c1 + 1] - sig.b1[c0 : c1 + 1])
+        if excess.max() <= 0:
+            continue
+        core = np.flatnonzero(excess >= 0.25 * excess.max())
+        start, end = c0 + int(core[0]), c0 + int(core[-1])
+        # Grow the span over the transition's faint ends, where the change is still above the local level.
+        while start > c0 and sig.d1[start - 1] >= elevated_floor[start - 1]:
+            start -= 1
+        while end < c1 and sig.d1[end + 1] >= elevated_floor[end + 1]:
+            end += 1
+        elevated = int(np.count_nonzero(sig.d1[start : end + 1] >= elevated_floor[start : end + 1]))
+        before, after = max(0, start - 1), min(n - 1, end + 1)
+        # Endpoint check: the frames either side of the transition must really differ (a flash does not).
+        magnitude = float(pair_distance(g, hists, np.array([before]), np.array([after]), spectra).combined[0])
+        # Measure the blend between ends a little outside the span: a dissolve's faint tails barely
+        # raise D1, and the motion-extrapolated fit is unaffected by extra frames of either shot.
+        pad = lag // 2
+        centre = _refine_centre(g, max(c0, start - pad), min(c1, end + pad), centre)
+        magnitude_ratio = magnitude / float(threshold[min(n - 1, int(round(centre)) + lag // 2)])
+        verified = elevated >= GRADUAL_MIN_FRAMES and magnitude_ratio >= 0.8
+        s = peak if verified else peak * 0.5
+        if s < WEAK_FRACTION:
+            continue
+        out.append(
+            Boundary(
+                time_s=_time_at(timestamps_s, centre),
+                frame=int(round(centre)),
+                kind="gradual",
+                confidence=_confidence(s),
+                strength=s,
+                accepted=verified and peak >= 1.0,
+                start_s=float(timestamps_s[start]),
+                end_s=float(timestamps_s[end]),
+            )
+        )
+    return out
+
+
+def _refine_centre(g: np.ndarray, start: int, end: int, centre: float) -> float:
+    """The boundary inside the transition span g[start..end], in the cut convention (the index of the
+    first frame that belongs to the new shot, fractional).
+
+    A fade through black (or white) is centred on its flattest frame; any other transition where its
+    blend fraction (see `blend_fraction`) crosses one half. Falls back to `centre`.
+    """
+    n = g.shape[0]
+    inner = np.arange(max(0, start - 1), min(n - 1, end + 1) + 1)
+    contrast = g[inner].std(axis=(1, 2))
+    k = int(np.argmin(contrast))
+    if 0 < k < inner.size - 1 and contrast[k] < 0.35 * min(contrast[0], contrast[-1]):
+        offset = float(parabolic_peak(-contrast[k - 1 : k], -contrast[k : k + 1], -contrast[k + 1 : k + 2])[0])
+        return float(inner[k]) + offset + 0.5
+    alpha = blend_fraction(g, start, end)
+    crossing = np.flatnonzero(alpha >= 0.5)
+    if crossing.size and crossing[0] > 0:
+        j = int(crossing[0])
+        frac = (0.5 - alpha[j - 1]) / max(1e-9, float(alpha[j] - alpha[j - 1]))
+        return float(start + j - 1) + min(1.0, max(0.0, float(frac))) + 0.5
+    if crossing.size:  # already past half at the first frame
+        return float(start)
+    return centre
+
+
+def _suppress_close(candidates: list[Boundary], fps: float) -> list[Boundary]:
+    """Non-maximum suppression: of two candidates closer than MIN_SHOT_S, keep the stronger
+    (accepted before sub-threshold)."""
+    min_gap = max(2.0 / fps, MIN_SHOT_S)
+    kept: list[Boundary] = []
+    for cand in sorted(candidates, key=lambda b: (b.accepted, b.strength), reverse=True):
+        if all(
+            abs(cand.time_s - k.time_s) >= min_gap and not (k.start_s - 1e-6 <= cand.time_s <= k.end_s + 1e-6)
+            for k in kept
+        ):
+            kept.append(cand)
+    return kept
+
+
+# --- correction loop --------------------------------------------------------------------------
+
+
+def shots_from_boundaries(
+    boundaries: Sequence[Boundary], timestamps_s: np.ndarray, duration_s: float
+) -> list[DetectedShot]:
+    times = [0.0] + [b.time_s for b in boundaries] + [duration_s]
+    frames = [0] + [b.frame for b in boundaries] + [int(timestamps_s.shape[0])]
+    return [
+        DetectedShot(index=k, start_s=times[k], end_s=times[k + 1], start_frame=frames[k], end_frame=frames[k + 1])
+        for k in range(len(times) - 1)
+    ]
+
+
+def correct_boundaries(
+    candidates: Sequence[Boundary],
+    scripted_count: int | None,
+    timestamps_s: np.ndarray,
+    duration_s: float,
+    fps: float,
+) -> tuple[list[Boundary], list[Correction]]:
+    """Compare the detected shot count with the script and merge or split, at most MAX_ROUNDS rounds.
+
+    Too many shots: merge (drop) the weakest boundaries, only those below the round's confidence
+    ceiling, since a strong cut is a real extra shot the model made. Too few: split the longest shot
+    that holds a sub-threshold peak at its strongest such peak. Each change is recorded with its reason.
+    """
+    boundaries = sorted((b for b in candidates if b.accepted), key=lambda b: b.time_s)
+    corrections: list[Correction] = []
+    if scripted_count is None:
+        return boundaries, corrections
+    min_gap = max(2.0 / fps, MIN_SHOT_S)
+    for rnd in range(1, MAX_ROUNDS + 1):
+        detected = len(boundaries) + 1
+        if detected == scripted_count:
+            break
+        if detected > scripted_count:
+            excess = detected - scripted_count
+            ceiling = MERGE_MAX_CONFIDENCE[rnd - 1]
+            eligible = sorted((b for b in boundaries if b.confidence < ceiling), key=lambda b: b.confidence)
+            if not eligible:
+                corrections.append(
+                    Correction(rnd, "none", None, None, None,
+                               f"detected {detected} shots, script has {scripted_count}: no boundary is weaker "
+                               f"than confidence {ceiling:.2f}, so none is merged")
+                )
+                continue
+            for b in eligible[:excess]:
+                boundaries.remove(b)
+                corrections.append(
+                    Correction(rnd, "merge", b.time_s, b.frame, b.confidence,
+                               f"detected {detected} shots, script has {scripted_count}: merged the shots either "
+                               f"side of the weakest {b.kind} at {b.time_s:.2f} s (confidence {b.confidence:.2f})")
+                )
+        else:
+            deficit = scripted_count - detected
+            floor = SPLIT_MIN_CONFIDENCE[rnd - 1]
+            pool = [
+                c for c in candidates
+                if not c.accepted and c.confidence >= floor
+                and all(abs(c.time_s - b.time_s) >= min_gap for b in boundaries)
+            ]
+            made = 0
+            while made < deficit and pool:
+                shots = shots_from_boundaries(boundaries, timestamps_s, duration_s)
+                choice: Boundary | None = None
+                for shot in sorted(shots, key=lambda s: s.duration_s, reverse=True):
+                    inside = [
+                        c for c in pool
+                        if shot.start_s + min_gap <= c.time_s <= shot.end_s - min_gap
+                    ]
+                    if inside:
+                        choice = max(inside, key=lambda c: c.confidence)
+                        longest = shot
+                        break
+                if choice is None:
+                    break
+                pool.remove(choice)
+                promoted = replace(choice, accepted=True, origin="split")
+                boundaries = sorted(boundaries + [promoted], key=lambda b: b.time_s)
+                made += 1
+                corrections.append(
+                    Correction(rnd, "split", choice.time_s, choice.frame, choice.confidence,
+                               f"detected {detected} shots, script has {scripted_count}: split the longest shot "
+                               f"with a sub-threshold peak ({longest.start_s:.2f}-{longest.end_s:.2f} s) at its "
+                               f"strongest {choice.kind} peak, {choice.time_s:.2f} s "
+                               f"(confidence {choice.confidence:.2f})")
+                )
+            if made == 0:
+                corrections.append(
+                    Correction(rnd, "none", None, None, None,
+                               f"detected {detected} shots, script has {scripted_count}: no sub-threshold peak "
+                               f"with confidence >= {floor:.2f} to split at")
+                )
+    return boundaries, corrections
+
+
+# --- alignment --------------------------------------------------------------------------------
+
+
+def _iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union if union > 0 else 0.0
+
+
+def align_shots(
+    scripted: Sequence[tuple[float, float]], detected: Sequence[tuple[float, float]], min_iou: float = MIN_ALIGN_IOU
+) -> tuple[list[int | None], list[float | None]]:
+    """Order-preserving one-to-one matching of scripted to detected shots maximising total IoU (DP).
+
+    Pairs overlapping less than `min_iou` are never matched. Returns, per scripted shot, the matched
+    detected index (or None) and the IoU.
+    """
+    m, n = len(scripted), len(detected)
+    iou = np.array([[_iou(s, d) for d in detected] for s in scripted], dtype=np.float64).reshape(m, n)
+    score = np.zeros((m + 1, n + 1))
+    move = np.zeros((m + 1, n + 1), dtype=np.int8)  # 0 match, 1 skip scripted, 2 skip detected
+    move[1:, 0] = 1
+    move[0, 1:] = 2
+    for i in range(1, m + 1):
+        for j in range(1, n + 1):
+            options = [(score[i - 1, j], 1), (score[i, j - 1], 2)]
+            if iou[i - 1, j - 1] >= min_iou:
+                options.append((score[i - 1, j - 1] + iou[i - 1, j - 1], 0))
+            best = max(options, key=lambda o: (o[0], o[1] == 0))
+            score[i, j], move[i, j] = best
+    alignment: list[int | None] = [None] * m
+    ious: list[float | None] = [None] * m
+    i, j = m, n
+    while i > 0 and j > 0:
+        if move[i, j] == 0:
+            alignment[i - 1] = j - 1
+            ious[i - 1] = float(iou[i - 1, j - 1])
+            i, j = i - 1, j - 1
+        elif move[i, j] == 1:
+            i -= 1
+        else:
+            j -= 1
+    return alignment, ious
+
+
+def segment(
+    thumbs: np.ndarray,
+    timestamps_s: np.ndarray,
+    fps: float,
+    duration_s: float,
+    scripted_shots: Sequence[tuple[float, float]] | None = None,
+    script_duration_s: float | None = None,
+) -> SegmentationResult:
+    """Detect, correct against the scripted shot count (if any) and align to the scripted shots.
+
+    `scripted_shots` are (start_s, end_s) pairs; without them this is pure detection.
+    Scripted times are scaled by clip duration / `script_duration_s` for the alignment, so a clip that
+    runs shorter or longer than asked is matched shot by shot (boundary timing is judged separately).
+    """
+    candidates = detect_boundaries(thumbs, timestamps_s, fps)
+    scripted_count = len(scripted_shots) if scripted_shots else None
+    boundaries, corrections = correct_boundaries(candidates, scripted_count, timestamps_s, duration_s, fps)
+    shots = shots_from_boundaries(boundaries, timestamps_s, duration_s)
+    result = SegmentationResult(
+        raw_candidates=candidates,
+        boundaries=boundaries,
+        corrections=corrections,
+        shots=shots,
+        scripted_count=scripted_count,
+    )
+    if scripted_shots:
+        scale = duration_s / script_duration_s if script_duration_s and script_duration_s > 0 else 1.0
+        scaled = [(a * scale, b * scale) for a, b in scripted_shots]
+        result.alignment, result.alignment_iou = align_shots(scaled, [(s.start_s, s.end_s) for s in shots])
+        result.time_scale = scale
+    return result

@@ -1,0 +1,67 @@
+"""In Chromium (Playwright): a researcher logs in, registers a model, uploads an archive, watches it get scored."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.factories import demo_archive, demo_models, import_demo_suite, user_with_role
+
+pytestmark = [pytest.mark.browser, pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+# Playwright's sync API runs an event loop in this thread; the ORM calls the test makes are still sync.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser_page():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        yield page
+        browser.close()
+
+
+def test_researcher_uploads_in_the_browser_and_sees_it_ranked(
+    browser_page, live_server, start_worker, demo_dir: Path  # type: ignore[no-untyped-def]
+) -> None:
+    import_demo_suite(demo_dir)
+    user_with_role("rita")  # password "pw-rita"
+    entry = demo_models(demo_dir)[0]
+    start_worker(concurrency=2)
+    page = browser_page
+
+    page.goto(f"{live_server.url}/accounts/login/?next=/submit/")
+    page.fill("input[name=username]", "rita")
+    page.fill("input[name=password]", "pw-rita")
+    page.click("button[type=submit]")
+    page.click("text=Register a model")
+    page.fill("input[name=name]", "Browser Model")
+    page.fill("input[name=organisation]", "Playwright Lab")
+    page.click("button[type=submit]")
+    page.set_input_files("input[name=archive]", str(demo_archive(demo_dir, entry["slug"])))
+    page.screenshot(path=str(SCREENSHOTS / "upload-form.png"), full_page=True)
+    page.click("button[type=submit]")
+
+    page.wait_for_url("**/submissions/*/")
+    page.wait_for_selector("#state.state-scored", timeout=180_000)  # the page updates itself, no reload
+    page.screenshot(path=str(SCREENSHOTS / "submission-scored.png"), full_page=True)
+    assert page.locator("#count").inner_text().startswith(page.locator("#bar").get_attribute("max"))
+    assert page.locator("#score-overall").inner_text() != "—"
+
+    page.click("text=Leaderboard")
+    page.wait_for_selector("table.leaderboard")
+    page.screenshot(path=str(SCREENSHOTS / "leaderboard.png"), full_page=True)
+    assert page.locator("table.leaderboard tbody tr").first.locator("th").inner_text() == "Browser Model"
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SCREENSHOTS / "leaderboard-phone.png"), full_page=True)

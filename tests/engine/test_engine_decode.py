@@ -1,0 +1,58 @@
+"""decode_clip: one streaming pass, timestamps from pts (variable frame rate), thumbnails, samples, audio."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from scoring.engine.decode import AUDIO_RATE, SAMPLE_MAX_WIDTH, THUMB_WIDTH, decode_clip
+
+
+def test_decode_outputs(synth) -> None:
+    clip = synth("mixed_640")
+    decoded = decode_clip(clip.path)
+    assert decoded.frame_count == clip.frame_count
+    assert decoded.fps == pytest.approx(30.0, rel=1e-3)
+    assert decoded.timestamps_s[0] == 0.0 and np.all(np.diff(decoded.timestamps_s) > 0)
+    assert decoded.duration_s == pytest.approx(clip.duration_s, abs=0.05)
+    assert decoded.thumbs.shape == (clip.frame_count, 36, THUMB_WIDTH) and decoded.thumbs.dtype == np.uint8
+    # About two RGB samples a second, at most SAMPLE_MAX_WIDTH wide, keeping the aspect ratio.
+    assert len(decoded.samples) == pytest.approx(clip.duration_s * 2, abs=1)
+    assert decoded.samples[0].rgb.shape == (270, SAMPLE_MAX_WIDTH, 3)
+    assert decoded.audio is not None and decoded.audio.dtype == np.float32
+    assert decoded.audio_rate == AUDIO_RATE and decoded.audio.shape[1] == 2
+    assert decoded.audio.shape[0] / AUDIO_RATE == pytest.approx(clip.duration_s, abs=0.1)
+    assert decoded.audio_mono.shape == (decoded.audio.shape[0],)
+    assert decoded.audio_peaks is not None and decoded.audio_peaks.sample_rate == 48_000
+
+
+def test_variable_frame_rate_timestamps(tmp_path: Path) -> None:
+    # Frames at irregular times (ms): the decoder must report the pts, not index / fps.
+    times_ms = [0, 40, 80, 160, 200, 300, 340, 500, 520, 560, 700, 760]
+    path = tmp_path / "vfr.mkv"
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 160, 90, "yuv420p"
+        stream.time_base = Fraction(1, 1000)
+        stream.codec_context.time_base = Fraction(1, 1000)
+        for i, t in enumerate(times_ms):
+            frame = av.VideoFrame.from_ndarray(np.full((90, 160, 3), 10 * i, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = t, Fraction(1, 1000)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    decoded = decode_clip(path)
+    assert decoded.timestamps_s == pytest.approx(np.array(times_ms) / 1000.0, abs=1e-3)
+    assert not decoded.has_audio and decoded.audio is None and decoded.audio_peaks is None
+
+
+def test_mono_audio_stays_mono(synth, tmp_path: Path) -> None:
+    from engine_synth import SynthShot, make_clip, tone_track
+
+    clip = make_clip(tmp_path / "mono.mp4", [SynthShot("coffee", 1.0)], audio=tone_track(1.0), channels=1)
+    decoded = decode_clip(clip.path)
+    assert decoded.audio is not None and decoded.audio.shape[1] == 1
+    assert decoded.audio_source_channels == 1

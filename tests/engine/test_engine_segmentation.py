@@ -1,0 +1,208 @@
+"""Shot segmentation on synthetic footage: cuts and gradual transitions at known frames, no false cuts
+from camera motion or flashes, the script-driven correction loop, and the DP alignment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scoring.engine.decode import decode_clip
+from scoring.engine.segmentation import (
+    Boundary,
+    align_shots,
+    correct_boundaries,
+    detect_boundaries,
+    segment,
+)
+
+TOLERANCE_FRAMES = 2
+
+
+def _detect(clip) -> list[Boundary]:
+    decoded = decode_clip(clip.path)
+    return [b for b in detect_boundaries(decoded.thumbs, decoded.timestamps_s, decoded.fps) if b.accepted]
+
+
+def _match(clip, found: list[Boundary]) -> tuple[int, list[tuple[int, float, str, str]]]:
+    """Greedy one-to-one matching of detected to true boundaries within the tolerance."""
+    used: set[int] = set()
+    matches = []
+    for frame, kind in zip(clip.boundary_frames, clip.kinds):
+        best = None
+        for j, b in enumerate(found):
+            error = b.time_s * clip.fps - frame
+            if j not in used and abs(error) <= TOLERANCE_FRAMES and (best is None or abs(error) < abs(best[1])):
+                best = (j, error)
+        if best is not None:
+            used.add(best[0])
+            matches.append((frame, best[1], kind, found[best[0]].kind))
+    return len(matches), matches
+
+
+def test_cuts_and_gradual_transitions_found_within_two_frames(synth) -> None:
+    true_positives = detected = truth = 0
+    for name in ("cuts_pans", "dissolves", "mixed_640"):
+        clip = synth(name)
+        found = _detect(clip)
+        tp, matches = _match(clip, found)
+        true_positives += tp
+        detected += len(found)
+        truth += len(clip.boundary_frames)
+        # Every matched boundary also has the right kind (cut vs dissolve/fade/wipe).
+        assert all(kind == detected_kind for _, _, kind, detected_kind in matches), (name, matches)
+    precision = true_positives / detected
+    recall = true_positives / truth
+    f1 = 2 * precision * recall / (precision + recall)
+    assert f1 >= 0.9, (precision, recall)
+
+
+def test_hard_cuts_are_frame_exact(synth) -> None:
+    clip = synth("cuts_pans")
+    found = _detect(clip)
+    assert [b.frame for b in found] == list(clip.boundary_frames)
+    assert all(b.kind == "cut" and b.confidence > 0.5 for b in found)
+
+
+def test_twelve_frame_dissolves_are_centred(synth) -> None:
+    clip = synth("dissolves")
+    found = _detect(clip)
+    _, matches = _match(clip, found)
+    assert len(matches) == len(clip.boundary_frames)
+    for frame, error, kind, _ in matches:
+        assert abs(error) <= TOLERANCE_FRAMES, (frame, error)
+    gradual = [b for b in found if b.kind == "gradual"]
+    assert all(b.start_s < b.time_s < b.end_s for b in gradual)
+
+
+@pytest.mark.parametrize("name", ["single_pan", "single_zoom", "single_tilt", "single_zoom_out"])
+def test_camera_motion_makes_no_false_cut(synth, name: str) -> None:
+    assert _detect(synth(name)) == []
+
+
+def test_flashes_are_not_cuts(synth) -> None:
+    clip = synth("sync_+0.0")  # 7 two-frame flashes and one real cut
+    found = _detect(clip)
+    assert [b.frame for b in found] == list(clip.boundary_frames)
+
+
+def test_pure_detection_without_a_script(synth) -> None:
+    clip = synth("cuts_pans")
+    decoded = decode_clip(clip.path)
+    result = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
+    assert result.scripted_count is None
+    assert result.corrections == [] and result.alignment == []
+    assert result.detected_count == len(clip.boundary_frames) + 1
+    assert result.boundaries_s == pytest.approx(list(clip.boundaries_s), abs=0.05)
+    evidence = result.to_evidence()
+    assert evidence["scripted_count"] is None and evidence["valid_count"] is None
+
+
+# --- correction loop --------------------------------------------------------------------------
+
+
+def test_split_at_sub_threshold_peak_when_script_has_more_shots(synth) -> None:
+    clip = synth("weak_boundary")  # 4 shots, the middle boundary only 3% brighter
+    decoded = decode_clip(clip.path)
+    raw = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
+    assert raw.detected_count == 3  # the faint boundary is below threshold...
+    weak = [b for b in raw.raw_candidates if not b.accepted]
+    assert any(abs(b.frame - clip.boundary_frames[1]) <= 1 for b in weak)  # ...but kept as a candidate
+    scripted = list(zip(clip.shot_starts_s, list(clip.shot_starts_s[1:]) + [clip.duration_s]))
+    fixed = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s, scripted, clip.duration_s)
+    assert fixed.detected_count == 4
+    assert [c.action for c in fixed.corrections] == ["split"]
+    assert "split" in fixed.corrections[0].reason and "3 shots, script has 4" in fixed.corrections[0].reason
+    assert fixed.boundaries_s == pytest.approx(list(clip.boundaries_s), abs=0.05)
+    assert fixed.valid_shot_count == 4
+    assert [b.origin for b in fixed.boundaries].count("split") == 1
+
+
+def test_merge_weakest_boundary_when_script_has_fewer_shots(synth) -> None:
+    clip = synth("soft_boundary")  # 4 shots; the middle boundary is weak but accepted
+    decoded = decode_clip(clip.path)
+    raw = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
+    assert raw.detected_count == 4
+    weakest = min(raw.boundaries, key=lambda b: b.confidence)
+    assert abs(weakest.frame - clip.boundary_frames[1]) <= 1
+    scripted = [(0.0, 2.0), (2.0, 6.5), (6.5, 8.5)]
+    fixed = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s, scripted, 8.5)
+    assert fixed.detected_count == 3
+    assert [c.action for c in fixed.corrections] == ["merge"]
+    assert fixed.corrections[0].time_s == pytest.approx(weakest.time_s)
+    assert fixed.valid_shot_count == 3
+
+
+def test_strong_cuts_are_never_merged_away(synth) -> None:
+    clip = synth("cuts_pans")  # 5 clean shots; the script asks for 3
+    decoded = decode_clip(clip.path)
+    fixed = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s,
+                    [(0.0, 3.0), (3.0, 6.0), (6.0, 8.6)], 8.6)
+    assert fixed.detected_count == 5
+    assert len(fixed.corrections) == 2  # two rounds tried, nothing weak enough
+    assert all(c.action == "none" for c in fixed.corrections)
+    assert all("no boundary is weaker" in c.reason for c in fixed.corrections)
+
+
+def _candidate(t: float, confidence: float, accepted: bool) -> Boundary:
+    return Boundary(t, int(t * 25), "cut", confidence, confidence / (1 - confidence), accepted, t, t)
+
+
+def test_correction_rounds_relax_and_stop_after_two() -> None:
+    stamps = np.arange(0, 10, 0.04)
+    candidates = [
+        _candidate(2.0, 0.9, True),
+        _candidate(4.0, 0.55, True),  # merged in round 1 (< 0.6)
+        _candidate(6.0, 0.7, True),  # merged in round 2 (< 0.8)
+        _candidate(8.0, 0.9, True),
+    ]
+    kept, corrections = correct_boundaries(candidates, 3, stamps, 10.0, 25.0)
+    assert [b.time_s for b in kept] == [2.0, 8.0]
+    assert [(c.round, c.action, c.time_s) for c in corrections] == [(1, "merge", 4.0), (2, "merge", 6.0)]
+
+    # Too few shots: the longest shot is split at its strongest sub-threshold peak first.
+    candidates = [
+        _candidate(1.0, 0.9, True),
+        _candidate(3.0, 0.45, False),  # inside the long shot 1-10 s, strongest there
+        _candidate(7.0, 0.35, False),
+        _candidate(0.5, 0.49, False),  # stronger, but in the short first shot
+    ]
+    kept, corrections = correct_boundaries(candidates, 3, stamps, 10.0, 25.0)
+    assert [b.time_s for b in kept] == [1.0, 3.0]
+    assert [(c.round, c.action) for c in corrections] == [(1, "split")]
+    # Candidates fainter than both rounds' floors are never promoted.
+    kept, corrections = correct_boundaries([_candidate(5.0, 0.1, False)], 2, stamps, 10.0, 25.0)
+    assert kept == [] and [c.action for c in corrections] == ["none", "none"]
+
+
+# --- alignment --------------------------------------------------------------------------------
+
+
+def test_alignment_marks_unmatched_detected_shots_invalid() -> None:
+    scripted = [(0.0, 3.0), (3.0, 6.0), (6.0, 9.0)]
+    detected = [(0.0, 2.9), (2.9, 3.4), (3.4, 6.1), (6.1, 9.0)]  # a spurious 0.5 s shot
+    alignment, ious = align_shots(scripted, detected)
+    assert alignment == [0, 2, 3]
+    assert all(iou is not None and iou > 0.8 for iou in ious)
+
+
+def test_alignment_is_order_preserving_and_leaves_missing_shots_unmatched() -> None:
+    scripted = [(0.0, 2.0), (2.0, 4.0), (4.0, 6.0), (6.0, 8.0)]
+    detected = [(0.0, 4.0), (4.0, 8.0)]  # two scripted boundaries never happened
+    alignment, _ = align_shots(scripted, detected)
+    assert sum(j is not None for j in alignment) == 2
+    matched = [j for j in alignment if j is not None]
+    assert matched == sorted(matched)
+    # Overlap below the minimum IoU is no match at all.
+    alignment, ious = align_shots([(0.0, 10.0)], [(0.0, 1.0), (1.0, 10.0)], min_iou=0.95)
+    assert alignment == [None] and ious == [None]
+
+
+def test_segment_alignment_with_a_shorter_clip_scales_script_time(synth) -> None:
+    clip = synth("cuts_pans")  # 8.6 s; the script planned 17.2 s with the same proportions
+    decoded = decode_clip(clip.path)
+    starts = [2 * t for t in clip.shot_starts_s]
+    scripted = list(zip(starts, starts[1:] + [2 * clip.duration_s]))
+    result = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s, scripted,
+                     2 * clip.duration_s)
+    assert result.time_scale == pytest.approx(0.5, abs=0.01)
+    assert result.alignment == [0, 1, 2, 3, 4]

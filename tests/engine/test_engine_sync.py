@@ -1,0 +1,51 @@
+"""Audio-visual offset: known shifts recovered, no number made up when there is nothing to line up."""
+
+from __future__ import annotations
+
+import pytest
+
+from scoring.engine import score_clip
+from scoring.engine.metrics.base import MEASURED, NOT_MEASURED
+
+
+@pytest.mark.parametrize(("name", "offset_ms"), [("sync_+0.0", 0.0), ("sync_+0.2", 200.0), ("sync_-0.3", -300.0)])
+def test_offset_recovered_within_40_ms(synth, name: str, offset_ms: float) -> None:
+    result = score_clip(synth(name).path, None)
+    sync = result.evidence["sync"]
+    assert sync["offset_ms"] == pytest.approx(offset_ms, abs=40.0), sync
+    assert sync["confidence"] >= 0.8
+    metric = result.metrics["sync_offset"]
+    assert metric.status == MEASURED
+    assert metric.value == pytest.approx(max(0.0, 1.0 - abs(sync["offset_ms"]) / 2000.0), abs=1e-4)
+    assert metric.raw["offset_ms"] == sync["offset_ms"]
+
+
+def test_positive_offset_means_audio_late(synth) -> None:
+    late = score_clip(synth("sync_+0.2").path, None).evidence["sync"]["offset_ms"]
+    early = score_clip(synth("sync_-0.3").path, None).evidence["sync"]["offset_ms"]
+    assert late > 0 > early
+
+
+def test_nothing_to_line_up_is_not_measured(synth) -> None:
+    result = score_clip(synth("sync_flat").path, None)  # clicks, but nothing happens on screen
+    metric = result.metrics["sync_offset"]
+    assert metric.status == NOT_MEASURED and metric.value is None and metric.reason
+    assert "sync_offset" in result.missing
+    assert result.dimensions["sync"] is None
+
+
+def test_unrelated_events_give_low_confidence(synth, tmp_path) -> None:
+    # Flashes on screen, clicks at unrelated times: there is no true offset to find.
+    from engine_synth import SynthShot, click_track, make_clip
+
+    from conftest import SYNC_FLASHES
+
+    clip = make_clip(
+        tmp_path / "unrelated.mp4",
+        [SynthShot("rocket", 4.0, "pan"), SynthShot("coffee", 4.0, "static")],
+        flashes_s=SYNC_FLASHES,
+        audio=click_track(8.0, (0.4, 2.2, 2.6, 3.7, 5.0, 6.7, 7.6)),
+    )
+    metric = score_clip(clip.path, None).metrics["sync_offset"]
+    assert metric.status == NOT_MEASURED
+    assert "confidence" in metric.reason
