@@ -58,12 +58,29 @@ def demo_accounts_ensure() -> None:
         user.groups.add(Group.objects.get(name=account.role))
 
 
-def demo_seed(*, out_dir: Path, models: list[str] | None = None, prompts: list[str] | None = None) -> DemoSeedResult:
-    """Generate the demo media if needed, import the suite, and submit each demo model once (idempotent)."""
-    generated = False
-    if not generator.demo_is_complete(out_dir, models=models, prompts=prompts):
-        generator.generate_demo(out_dir, models=models, prompts=prompts)
-        generated = True
+def demo_media_ensure(out_dir: Path) -> bool:
+    """Reuse a complete demo already in out_dir (whatever slice it holds), else generate the full demo."""
+    stamp = generator.load_manifest(out_dir)
+    if stamp is not None and generator.demo_is_complete(
+        out_dir,
+        seed=stamp["seed"],
+        models=stamp["models"],
+        prompts=stamp["prompts"],
+        width=stamp["width"],
+        height=stamp["height"],
+        fps=stamp["fps"],
+    ):
+        return False
+    generator.generate_demo(out_dir)
+    return True
+
+
+def demo_seed(*, out_dir: Path, models: list[str] | None = None) -> DemoSeedResult:
+    """Generate the demo media if needed, import the suite, and submit each demo model once (idempotent).
+
+    `models` limits which demo models are registered and submitted (by slug); default all.
+    """
+    generated = demo_media_ensure(out_dir)
     suite = services.suite_import(path=out_dir / "suite").suite
     demo_accounts_ensure()
     owner = get_user_model().objects.get(username="researcher")

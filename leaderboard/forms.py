@@ -8,6 +8,8 @@ from leaderboard.models import ModelEntry, Suite
 
 
 class ModelEntryForm(forms.ModelForm):
+    url = forms.URLField(required=False, assume_scheme="https")
+
     class Meta:
         model = ModelEntry
         fields = ["name", "organisation", "url", "license", "is_open", "paradigm", "task", "description"]

@@ -330,7 +330,7 @@ def submission_validate(*, submission_id: int) -> list[int]:
             clip.status = Clip.Status.QUEUED
         except engine.ClipDecodeError as error:
             clip.status = Clip.Status.FAILED
-            clip.status_reason = f'"{accepted.member_name}" does not decode: {error}; counted as a failed generation'
+            clip.status_reason = f'"{accepted.member_name}" does not decode: {error.reason}; counted as a failed generation'
         clips.append(clip)
 
     with transaction.atomic():

@@ -60,7 +60,7 @@ def clip_score(*, clip_id: int) -> ClipScore | None:
             Path(clip.file.path), clip.prompt.to_script(), reference_root=suite_media_dir(suite.name, suite.version)
         )
     except engine.ClipDecodeError as error:
-        clip_fail(clip_id=clip_id, reason=f'"{clip.member_name}" does not decode: {error}')
+        clip_fail(clip_id=clip_id, reason=f'"{clip.member_name}" does not decode: {error.reason}')
         return None
     return clip_score_store(clip_id=clip_id, result=result)
 

@@ -27,6 +27,10 @@ from .roster import DEMO_MODELS, DemoModel, get_model
 from .suite import demo_suite, get_prompt, prompt_ids, suite_to_dict
 
 GENERATOR_VERSION = "1"
+# A small slice for tests that still has hard cuts (dialogue-001), a dissolve (advert-002), a missing
+# clip (driftsync has no narrative-001) and an audio offset (driftsync, +400 ms).
+DEMO_SLICE_MODELS = ["aurora-av", "driftsync"]
+DEMO_SLICE_PROMPTS = ["dialogue-001", "advert-002", "narrative-001"]
 STAMP_NAME = "demo-stamp.json"
 OWNED_DIRS = ("suite", "submissions", "clips", "truth")  # wiped and rewritten on every run
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member dates keep archives reproducible
@@ -351,6 +355,8 @@ def generate_demo(
     jobs.sort(key=lambda j: (-get_prompt(j[1])[0].duration_s, j[1], j[0]))
     count = workers if workers is not None else (os.cpu_count() or 1)
     count = max(1, min(count, len(jobs) or 1))
+    if multiprocessing.current_process().daemon:
+        count = 1  # e.g. inside a Celery prefork child: daemonic processes may not start a pool
     manifest.workers = count
     results: dict[tuple[str, str], dict[str, Any]] = {}
     if count == 1:
@@ -438,6 +444,8 @@ def load_manifest(out_dir: Path) -> dict[str, Any] | None:
 
 
 __all__ = [
+    "DEMO_SLICE_MODELS",
+    "DEMO_SLICE_PROMPTS",
     "DemoManifest",
     "demo_is_complete",
     "generate_demo",

@@ -9,6 +9,7 @@ from typing import Iterator
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
@@ -87,6 +88,9 @@ class _Camera:
         self.cx, self.cy, self.w, self.h = cx, cy, w, h
         self.sw, self.sh = sw, sh
         self.jumps = [(e.frame, e.params) for e in plan.events if e.kind == "jump" and first <= e.frame < last]
+        # One reformatter per camera keeps its swscale context (and filter tables) while the window size
+        # holds still; a fresh VideoFrame.reformat() would rebuild them every frame, doubling the cost.
+        self.scaler = VideoReformatter()
 
     def window(self, frame: int) -> tuple[int, int, int, int]:
         i = frame - self.first
@@ -105,7 +109,8 @@ class _Camera:
         x0, y0, w, h = self.window(frame)
         crop = self.stage[y0 : y0 + h, x0 : x0 + w]
         # swscale does the resampling in C: the one place a per-frame resize is cheap enough.
-        return av.VideoFrame.from_ndarray(crop, format="rgb24").reformat(width, height, pix_fmt, interpolation="AREA")
+        source = av.VideoFrame.from_ndarray(crop, format="rgb24")
+        return self.scaler.reformat(source, width, height, pix_fmt, interpolation="AREA")
 
 
 @lru_cache(maxsize=8)
@@ -156,6 +161,7 @@ def render_frames(plan: ClipPlan) -> Iterator[av.VideoFrame]:
     pops = [e for e in plan.events if e.kind == "pop"]
     noise = _noise_bank(plan)
     noise_rng = np.random.default_rng([plan.seed, 2])
+    to_yuv = VideoReformatter()
 
     for k in range(plan.frame_count):
         index = plan.segment_at(k)
@@ -199,7 +205,7 @@ def render_frames(plan: ClipPlan) -> Iterator[av.VideoFrame]:
         if noise is not None:
             grain = noise[int(noise_rng.integers(len(noise)))]
             frame = np.clip(frame.astype(np.int16) + grain, 0, 255).astype(np.uint8)
-        yield av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(format="yuv420p")
+        yield to_yuv.reformat(av.VideoFrame.from_ndarray(frame, format="rgb24"), format="yuv420p")
 
 
 def _noise_bank(plan: ClipPlan) -> np.ndarray | None:
@@ -260,7 +266,12 @@ def write_clip(path: Path, frames: Iterator[av.VideoFrame], audio: np.ndarray, *
         video.codec_context.time_base = Fraction(1, fps)
         sound = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
         sound.bit_rate = 96_000
-        for index, frame in enumerate(frames):
+        # Render every frame before the first encode call: with swscale work interleaved between x264
+        # calls the bitstream was seen to vary from run to run (identical pictures, different bytes).
+        # Buffering ~30 MB of yuv420p per clip keeps the output byte-reproducible.
+        planes = [frame.to_ndarray() for frame in frames]
+        for index, plane in enumerate(planes):
+            frame = av.VideoFrame.from_ndarray(plane, format="yuv420p")
             frame.pts, frame.time_base = index, Fraction(1, fps)
             container.mux(video.encode(frame))
         container.mux(video.encode(None))

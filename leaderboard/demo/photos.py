@@ -31,6 +31,11 @@ class Photo:
     pois: dict[str, tuple[float, float]]
     # Crop box (x0, y0, x1, y1), normalised, used when the photo is a subject reference.
     subject_box: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    # Points of interest whose framing shows the subject (empty = all of them).
+    subject_pois: tuple[str, ...] = ()
+
+    def shows_subject(self, poi: str) -> bool:
+        return not self.subject_pois or poi in self.subject_pois
 
 
 # All of these files ship inside the scikit-image wheel (skimage/data/), so nothing is downloaded.
@@ -42,6 +47,7 @@ PHOTOS: dict[str, Photo] = {
             _skimage("astronaut"),
             {"face": (0.45, 0.21), "shuttle": (0.84, 0.22), "helmet": (0.84, 0.78), "patch": (0.33, 0.62), "wide": (0.5, 0.3)},
             subject_box=(0.18, 0.0, 0.72, 0.55),
+            subject_pois=("face", "patch", "wide"),
         ),
         Photo(
             "chelsea",

@@ -14,6 +14,7 @@ import numpy as np
 
 from scoring.engine.script import GRADUAL_TRANSITIONS, PromptScript
 
+from .photos import PHOTOS
 from .roster import DemoModel
 from .suite import PromptDirection
 
@@ -320,17 +321,23 @@ def _insert_spurious_cut(
 ) -> None:
     clearance = int(round(EXTRA_CUT_CLEARANCE_S * fps))
     edge = int(round(EVENT_MARGIN_S * fps)) + TRANSITION_FRAMES // 2
-    best: tuple[int, int, int] | None = None  # (gap length, segment index, cut frame)
+    best: tuple[int, int, int] | None = None  # (run length, segment index, cut frame)
     for index, segment in enumerate(segments):
-        blocked = [segment.start_frame + edge, segment.end_frame - edge]
-        lo, hi = blocked
-        marks = sorted(e.frame for e in events if lo <= e.frame < hi)
-        # Free intervals between the segment's edges and its events.
-        bounds = [lo - clearance] + marks + [hi + clearance]
-        for a, b in zip(bounds, bounds[1:]):
-            start, stop = a + clearance, b - clearance
-            if stop - start > 0 and (best is None or stop - start > best[0]):
-                best = (stop - start, index, (start + stop) // 2)
+        # Frames far enough from the segment's edges and from every event; cut in the longest run of them.
+        allowed = [
+            f
+            for f in range(segment.start_frame + edge, segment.end_frame - edge + 1)
+            if all(abs(f - e.frame) >= clearance for e in events)
+        ]
+        runs: list[list[int]] = []
+        for f in allowed:
+            if runs and f == runs[-1][-1] + 1:
+                runs[-1].append(f)
+            else:
+                runs.append([f])
+        for run in runs:
+            if best is None or len(run) > best[0]:
+                best = (len(run), index, run[len(run) // 2])
     if best is None:
         return
     _, index, cut = best
@@ -340,8 +347,6 @@ def _insert_spurious_cut(
         neighbours.add(segments[index + 1].photo)
     choices = [p for p in EXTRA_CUT_PHOTOS if p not in neighbours]
     photo = choices[int(rng.integers(len(choices)))]
-    from .photos import PHOTOS  # local: the catalogue is only needed for the POI name
-
     child = Segment(
         start_frame=cut,
         end_frame=parent.end_frame,
@@ -377,8 +382,6 @@ def _apply_subject_references(
                     continue
                 around = {segments[j].photo for j in (i - 1, i + 1) if 0 <= j < len(segments)}
                 stand_in = next(p for p in STAND_INS[photo] if p not in around)
-                from .photos import PHOTOS
-
                 segment.swapped_from = photo
                 segment.photo = stand_in
                 segment.poi = next(iter(PHOTOS[stand_in].pois))
@@ -387,7 +390,7 @@ def _apply_subject_references(
         for shot in prompt.shots:
             middle = int(round((shot.start_s + shot.end_s) / 2 * fps))
             segment = next(s for s in segments if s.start_frame <= middle < s.end_frame)
-            if segment.photo == photo:
+            if segment.photo == photo and PHOTOS[photo].shows_subject(segment.poi):
                 present.append(shot.index)
         truth.append(
             {

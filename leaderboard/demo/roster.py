@@ -110,10 +110,10 @@ DEMO_MODELS: tuple[DemoModel, ...] = (
         notes="Agentic planner + per-shot renderer; the editor always cross-fades.",
     ),
     DemoModel(
-        name="EchoFrame",
-        slug="echoframe",
+        name="DriftSync",
+        slug="driftsync",
         organisation=_ORG,
-        url=_url("echoframe"),
+        url=_url("driftsync"),
         license="CC-BY-NC-4.0",
         open=True,
         paradigm="joint",

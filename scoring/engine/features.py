@@ -11,6 +11,8 @@ HIST_BINS = 32
 # crosses the frame in ~0.5 s), and never more than a quarter: larger jumps are cuts, not motion.
 MAX_SHIFT_PER_FRAME = 0.08
 MAX_SHIFT_FRACTION = 0.25
+UNCHANGED_MIN_TOLERANCE = 0.03
+BLEND_BLOCKS = 4  # blend fractions are fitted on a 4 x 4 grid of blocks and the median taken  # grey change (of 1.0) below which a pixel counts as unchanged
 
 
 def to_float(thumbs: np.ndarray) -> np.ndarray:
@@ -19,12 +21,27 @@ def to_float(thumbs: np.ndarray) -> np.ndarray:
 
 
 def histograms(thumbs: np.ndarray, bins: int = HIST_BINS) -> np.ndarray:
-    """(N, bins) normalised grey histograms, computed with one bincount over all frames."""
+    """(N, bins) normalised grey histograms with soft (linear) binning and a [1 2 1] smoothing.
+
+    Hard bins make a palette-like picture (flat areas, pixel art) flip whole bins on a one-level
+    change; soft binning keeps the distance of near-identical frames near 0.
+    """
     n = thumbs.shape[0]
-    index = (thumbs.reshape(n, -1).astype(np.int64) * bins) >> 8
-    index += (np.arange(n, dtype=np.int64) * bins)[:, None]
-    counts = np.bincount(index.ravel(), minlength=n * bins).reshape(n, bins)
-    return (counts / float(thumbs[0].size)).astype(np.float32)
+    position = thumbs.reshape(n, -1).astype(np.float32) * (bins / 256.0) - 0.5
+    lower = np.floor(position)
+    upper_weight = position - lower
+    lower_bin = np.clip(lower.astype(np.int64), 0, bins - 1)
+    upper_bin = np.clip(lower.astype(np.int64) + 1, 0, bins - 1)
+    offset = (np.arange(n, dtype=np.int64) * bins)[:, None]
+    counts = np.bincount((lower_bin + offset).ravel(), weights=(1.0 - upper_weight).ravel(), minlength=n * bins)
+    counts += np.bincount((upper_bin + offset).ravel(), weights=upper_weight.ravel(), minlength=n * bins)
+    counts = counts.reshape(n, bins)
+    smoothed = counts * 0.5
+    smoothed[:, 1:] += 0.25 * counts[:, :-1]
+    smoothed[:, :-1] += 0.25 * counts[:, 1:]
+    smoothed[:, 0] += 0.25 * counts[:, 0]  # keep the mass that would leave the range
+    smoothed[:, -1] += 0.25 * counts[:, -1]
+    return (smoothed / float(thumbs[0].size)).astype(np.float32)
 
 
 def _hann2d(h: int, w: int) -> np.ndarray:
@@ -199,5 +216,65 @@ def blend_fraction(g: np.ndarray, start: int, end: int) -> np.ndarray:
     valid = valid_out & valid_in
     direction = (incoming - outgoing) * valid
     offset = (g[inner] - outgoing) * valid
-    norm = (direction * direction).sum(axis=(1, 2))
-    return ((direction * offset).sum(axis=(1, 2)) / np.maximum(norm, 1e-9)).astype(np.float32)
+    # Fit per block and take the median over the blocks that change: an object or a flash overlapping
+    # part of the transition then cannot drag the estimate.
+    h, w = g.shape[1:]
+    bh, bw = max(1, h // BLEND_BLOCKS), max(1, w // BLEND_BLOCKS)
+    rows, cols = h // bh, w // bw
+
+    def blocks(x: np.ndarray) -> np.ndarray:
+        return x[:, : rows * bh, : cols * bw].reshape(x.shape[0], rows, bh, cols, bw).sum(axis=(2, 4))
+
+    norm = blocks(direction * direction)
+    fit = blocks(direction * offset) / np.maximum(norm, 1e-9)
+    changing = norm[0] >= 0.25 * float(np.median(norm[0])) if norm[0].size else np.zeros(0, dtype=bool)
+    changing &= norm[0] > 1e-6
+    if not changing.any():
+        total = np.maximum((direction * direction).sum(axis=(1, 2)), 1e-9)
+        return ((direction * offset).sum(axis=(1, 2)) / total).astype(np.float32)
+    return np.median(fit[:, changing], axis=1).astype(np.float32)
+
+
+def _residual(g: np.ndarray, a: int, b: int) -> tuple[np.ndarray, float]:
+    """|g[b] - g[a]| (valid pixels) after the better of no motion and the estimated global translation
+    (a wrong phase-correlation peak, e.g. locked on a new object, must not make everything look
+    changed), and the Pearson correlation of the two frames under that alignment."""
+    motion = global_motion(g, np.array([a]), np.array([b]))
+    h, w = g.shape[1:]
+    limit = min(MAX_SHIFT_FRACTION, MAX_SHIFT_PER_FRAME * abs(b - a))
+    candidates = [(g[a], np.ones(g[a].shape, dtype=bool))]
+    if abs(float(motion.dy[0])) <= limit * h and abs(float(motion.dx[0])) <= limit * w:
+        # Only a shift camera motion could make; a bigger jump of the framing is a (jump) cut.
+        warped, valid = _warp_translate(g[[a]], motion.dy, motion.dx)
+        candidates.append((warped[0], valid[0]))
+    best: tuple[np.ndarray, float] | None = None
+    best_mean = np.inf
+    for source, mask in candidates:
+        if mask.sum() < 0.25 * mask.size:
+            continue
+        diff = np.abs(g[b] - source)[mask]
+        if diff.mean() < best_mean:
+            p = source[mask] - source[mask].mean()
+            q = g[b][mask] - g[b][mask].mean()
+            corr = float((p * q).sum() / np.sqrt((p * p).sum() * (q * q).sum() + 1e-12))
+            best, best_mean = (diff, corr), float(diff.mean())
+    assert best is not None
+    return best
+
+
+@dataclass(frozen=True)
+class ChangeShape:
+    """How a change between two frames looks: a cut replaces the whole picture."""
+
+    correlation: float  # Pearson correlation of the aligned frames: ~1 for a flash (same picture, brighter)
+    unchanged_share: float  # share of pixels that did not change beyond the shot's own motion/noise level
+
+
+def change_shape(g: np.ndarray, a: int, b: int, reference: list[tuple[int, int]]) -> ChangeShape:
+    """Compare frames a and b; `reference` pairs (inside the same shots) set the level of change that
+    motion and noise alone produce. An object popping in leaves most pixels unchanged, a cut does not."""
+    ref = [_residual(g, p, q)[0] for p, q in reference if 0 <= p < g.shape[0] and 0 <= q < g.shape[0] and p != q]
+    level = float(np.percentile(np.concatenate(ref), 95)) if ref else 0.0
+    tolerance = max(UNCHANGED_MIN_TOLERANCE, level)
+    diff, corr = _residual(g, a, b)
+    return ChangeShape(correlation=corr, unchanged_share=float(np.mean(diff < tolerance)))

@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
+from scipy import ndimage, signal
 
-from .features import blend_fraction, frame_spectra, parabolic_peak, histograms, lag_distance, pair_distance, to_float
+from .features import blend_fraction, change_shape, frame_spectra, parabolic_peak, histograms, lag_distance, pair_distance, to_float
 
 # --- hard cuts (on D1, the change between consecutive frames) ---------------------------------
 CUT_MIN_CHANGE = 0.08  # absolute floor: a cut changes at least this much (combined distance)
@@ -18,15 +18,21 @@ CUT_MARGIN = 0.02  # added to the adaptive threshold so near-static shots do not
 CUT_ISOLATION = 1.5  # a cut towers over both neighbouring frame changes (a ramp is gradual)
 PERSIST_S = 0.12  # frames this far either side of a cut must still differ (flashes do not)
 PERSIST_RATIO = 0.5  # ... by at least half the cut's own change
+CUT_MAX_CORRELATION = 0.9  # frames either side of a cut are different pictures (a flash correlates ~1)
+CUT_MAX_UNCHANGED = 0.5  # and most pixels change (an object popping in leaves ~85% unchanged)
 BASELINE_S = 1.5  # half-window of the local change level
 BASELINE_PERCENTILE = 30  # low percentile: transitions inside the window do not raise the baseline
 # --- gradual transitions (on DK, the change between frames K apart) ---------------------------
 GRADUAL_LAG_S = 0.5  # K: a dissolve of up to ~K frames shows its full change in DK
 GRADUAL_MIN_CHANGE = 0.15
 GRADUAL_RATIO = 2.5
+# ...but never above this: with a transition every second DK is high most of the time and its local
+# level says nothing about the shots; the D1-elevation and end-difference checks still verify.
+GRADUAL_MAX_THRESHOLD = 0.4
 GRADUAL_MIN_RUN = 3  # frames of DK above threshold
 GRADUAL_ELEVATION = 1.3  # D1 inside the transition exceeds the local level by this factor (twin comparison)
 GRADUAL_MIN_FRAMES = 2  # a transition spans at least this many frames of elevated change
+FADE_DEPTH = 0.5  # a fade's middle frame is at most half as bright (or as far from white) as its ends
 # --- candidates and corrections ---------------------------------------------------------------
 WEAK_FRACTION = 0.4  # peaks above this fraction of their threshold are kept as sub-threshold candidates
 MIN_SHOT_S = 0.25  # two boundaries closer than this: keep the stronger
@@ -238,13 +244,17 @@ def _detect_cuts(
     out = []
     for k, i in enumerate(peaks):
         s = float(strength[i])
-        ok_shape = isolation[k] >= CUT_ISOLATION and persistence[k] >= PERSIST_RATIO
-        accepted = s >= 1.0 and ok_shape
+        ok_shape = bool(isolation[k] >= CUT_ISOLATION and persistence[k] >= PERSIST_RATIO)
+        if ok_shape:
+            # A cut replaces the whole picture: not the same picture brighter (a flash), not an object
+            # popping into an otherwise unchanged frame. Within-shot pairs either side set the noise level.
+            shape = change_shape(g, int(i) - 1, int(i), [(int(i) - 3, int(i) - 2), (int(i) + 1, int(i) + 2)])
+            ok_shape = shape.correlation < CUT_MAX_CORRELATION and shape.unchanged_share < CUT_MAX_UNCHANGED
         if not ok_shape:
-            # A flash or the inside of a ramp: keep it only as a faint candidate.
-            s *= 0.5 * min(1.0, float(isolation[k]) / CUT_ISOLATION) * min(1.0, float(persistence[k]) / PERSIST_RATIO)
-            if s < WEAK_FRACTION:
-                continue
+            # A flash, an object popping in or the inside of a ramp: no boundary at all, not even a
+            # sub-threshold one the correction loop could split at.
+            continue
+        accepted = s >= 1.0
         t = float(timestamps_s[i])
         out.append(
             Boundary(
@@ -280,7 +290,7 @@ def _detect_gradual(
     show a sustained rise of D1 over the local level and whose two ends really differ."""
     n = g.shape[0]
     lag = sig.lag
-    threshold = np.maximum(GRADUAL_MIN_CHANGE, GRADUAL_RATIO * sig.bk)
+    threshold = np.clip(GRADUAL_RATIO * sig.bk, GRADUAL_MIN_CHANGE, GRADUAL_MAX_THRESHOLD)
     strength = sig.dk / threshold
     explained = np.zeros(n, dtype=bool)
     cut_frames = sorted(c.frame for c in cuts)
@@ -288,7 +298,8 @@ def _detect_gradual(
         explained[frame : min(n, frame + lag)] = True
     elevated_floor = GRADUAL_ELEVATION * sig.b1 + 0.005
     out = []
-    for r0, r1 in _runs((strength >= WEAK_FRACTION) & ~explained):
+    runs = [part for run in _runs((strength >= WEAK_FRACTION) & ~explained) for part in _split_bumps(sig.dk, run, lag)]
+    for r0, r1 in runs:
         if r1 - r0 + 1 < GRADUAL_MIN_RUN:
             continue
         top = r0 + int(np.argmax(sig.dk[r0 : r1 + 1]))
@@ -319,8 +330,14 @@ def _detect_gradual(
         excess = np.maximum(0.0, sig.d1[c0 : c1 + 1] - sig.b1[c0 : c1 + 1])
         if excess.max() <= 0:
             continue
-        core = np.flatnonzero(excess >= 0.25 * excess.max())
-        start, end = c0 + int(core[0]), c0 + int(core[-1])
+        # The transition's frames: the run of clearly elevated change nearest the centre (a flash or
+        # a pop next to a dissolve is a separate run and must not stretch its span).
+        # An isolated spike (a flash onset) would set the bar above a dissolve's long low plateau: cap it.
+        typical = float(np.median(excess[excess > 0]))
+        runs = _runs(excess >= 0.25 * min(float(excess.max()), 3.0 * typical))
+        here = int(round(centre)) - c0
+        a, b = min(runs, key=lambda r: 0 if r[0] <= here <= r[1] else min(abs(here - r[0]), abs(here - r[1])))
+        start, end = c0 + a, c0 + b
         # Grow the span over the transition's faint ends, where the change is still above the local level.
         while start > c0 and sig.d1[start - 1] >= elevated_floor[start - 1]:
             start -= 1
@@ -332,13 +349,24 @@ def _detect_gradual(
         magnitude = float(pair_distance(g, hists, np.array([before]), np.array([after]), spectra).combined[0])
         # Measure the blend between ends a little outside the span: a dissolve's faint tails barely
         # raise D1, and the motion-extrapolated fit is unaffected by extra frames of either shot.
-        pad = lag // 2
-        centre = _refine_centre(g, max(c0, start - pad), min(c1, end + pad), centre)
+        # Only quiet (within-shot) frames are added, so a neighbouring event cannot become an end.
+        lo_pad = start
+        while lo_pad > max(c0, start - lag // 2) and sig.d1[lo_pad - 1] < elevated_floor[lo_pad - 1]:
+            lo_pad -= 1
+        hi_pad = end
+        while hi_pad < min(c1, end + lag // 2) and sig.d1[hi_pad + 1] < elevated_floor[hi_pad + 1]:
+            hi_pad += 1
+        # The two end frames must themselves be quiet (not a flash frame right outside the span).
+        if hi_pad < n - 1 and sig.d1[hi_pad + 1] >= elevated_floor[hi_pad + 1] and hi_pad > end:
+            hi_pad -= 1
+        if lo_pad > 1 and sig.d1[lo_pad - 1] >= elevated_floor[lo_pad - 1] and lo_pad < start:
+            lo_pad += 1
+        centre = _refine_centre(g, lo_pad, hi_pad, centre)
         magnitude_ratio = magnitude / float(threshold[min(n - 1, int(round(centre)) + lag // 2)])
         verified = elevated >= GRADUAL_MIN_FRAMES and magnitude_ratio >= 0.8
-        s = peak if verified else peak * 0.5
-        if s < WEAK_FRACTION:
-            continue
+        if not verified:
+            continue  # no sustained change, or the two ends look alike (a flash decaying, a pop fading)
+        s = peak
         out.append(
             Boundary(
                 time_s=_time_at(timestamps_s, centre),
@@ -346,7 +374,7 @@ def _detect_gradual(
                 kind="gradual",
                 confidence=_confidence(s),
                 strength=s,
-                accepted=verified and peak >= 1.0,
+                accepted=peak >= 1.0,
                 start_s=float(timestamps_s[start]),
                 end_s=float(timestamps_s[end]),
             )
@@ -354,20 +382,39 @@ def _detect_gradual(
     return out
 
 
+def _split_bumps(dk: np.ndarray, run: tuple[int, int], lag: int) -> list[tuple[int, int]]:
+    """Split a run of high DK at the valleys between its bumps: transitions a second apart make one
+    long run, each transition still a bump of its own."""
+    r0, r1 = run
+    values = dk[r0 : r1 + 1]
+    if values.size < 2 * lag:
+        return [run]
+    peaks, _ = signal.find_peaks(
+        values, prominence=max(0.03, 0.1 * float(values.max())), distance=max(2, lag // 2)
+    )
+    if peaks.size < 2:
+        return [run]
+    cuts = [r0 + int(a + np.argmin(values[a : b + 1])) for a, b in zip(peaks[:-1], peaks[1:])]
+    edges = [r0] + cuts + [r1 + 1]
+    return [(edges[k], edges[k + 1] - 1) for k in range(len(edges) - 1) if edges[k + 1] - 1 >= edges[k]]
+
+
 def _refine_centre(g: np.ndarray, start: int, end: int, centre: float) -> float:
     """The boundary inside the transition span g[start..end], in the cut convention (the index of the
     first frame that belongs to the new shot, fractional).
 
-    A fade through black (or white) is centred on its flattest frame; any other transition where its
-    blend fraction (see `blend_fraction`) crosses one half. Falls back to `centre`.
+    A fade through black (or white) is centred on its darkest (brightest) frame, by mean level, which
+    an overlay cannot hide; any other transition where its blend fraction (see `blend_fraction`)
+    crosses one half. Falls back to `centre`.
     """
     n = g.shape[0]
     inner = np.arange(max(0, start - 1), min(n - 1, end + 1) + 1)
-    contrast = g[inner].std(axis=(1, 2))
-    k = int(np.argmin(contrast))
-    if 0 < k < inner.size - 1 and contrast[k] < 0.35 * min(contrast[0], contrast[-1]):
-        offset = float(parabolic_peak(-contrast[k - 1 : k], -contrast[k : k + 1], -contrast[k + 1 : k + 2])[0])
-        return float(inner[k]) + offset + 0.5
+    brightness = g[inner].mean(axis=(1, 2))
+    for level in (brightness, 1.0 - brightness):  # through black, or through white
+        k = int(np.argmin(level))
+        if 0 < k < inner.size - 1 and level[k] < FADE_DEPTH * min(level[0], level[-1]):
+            offset = float(parabolic_peak(-level[k - 1 : k], -level[k : k + 1], -level[k + 1 : k + 2])[0])
+            return float(inner[k]) + offset + 0.5
     alpha = blend_fraction(g, start, end)
     crossing = np.flatnonzero(alpha >= 0.5)
     if crossing.size and crossing[0] > 0:

@@ -44,14 +44,14 @@ def test_researcher_uploads_in_the_browser_and_sees_it_ranked(
     page.goto(f"{live_server.url}/accounts/login/?next=/submit/")
     page.fill("input[name=username]", "rita")
     page.fill("input[name=password]", "pw-rita")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.click("text=Register a model")
     page.fill("input[name=name]", "Browser Model")
     page.fill("input[name=organisation]", "Playwright Lab")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.set_input_files("input[name=archive]", str(demo_archive(demo_dir, entry["slug"])))
     page.screenshot(path=str(SCREENSHOTS / "upload-form.png"), full_page=True)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
 
     page.wait_for_url("**/submissions/*/")
     page.wait_for_selector("#state.state-scored", timeout=180_000)  # the page updates itself, no reload

@@ -39,7 +39,7 @@ def submit(suite, researcher, payload: bytes, name: str = "clips.zip", model_nam
 
 def reference_model(demo_dir: Path) -> dict:
     """The demo model with no missing clips (the generator's best model)."""
-    return next(m for m in demo_models(demo_dir) if not m["defects"].get("missing_prompts"))
+    return next(m for m in demo_models(demo_dir) if not m["defects"].get("missing"))
 
 
 def test_upload_is_stored_under_a_path_the_platform_chooses(suite, researcher, demo_dir: Path, media_root: Path) -> None:  # type: ignore[no-untyped-def]

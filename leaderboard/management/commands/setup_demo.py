@@ -17,16 +17,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--out", type=Path, default=None, help="demo folder (default: VAR_DIR/demo)")
-        parser.add_argument("--models", help="comma-separated demo model slugs (default: all)")
-        parser.add_argument("--prompts", help="comma-separated prompt ids (default: all)")
+        parser.add_argument("--models", help="comma-separated demo model slugs to submit (default: all)")
         parser.add_argument("--wait", type=float, default=0, help="wait up to this many seconds for scoring")
 
     def handle(self, *args: object, **options: object) -> None:
         out_dir = options["out"] or Path(settings.VAR_DIR) / "demo"
         models = options["models"].split(",") if options["models"] else None  # type: ignore[union-attr]
-        prompts = options["prompts"].split(",") if options["prompts"] else None  # type: ignore[union-attr]
         started = time.monotonic()
-        result = demo_seed(out_dir=out_dir, models=models, prompts=prompts)
+        result = demo_seed(out_dir=out_dir, models=models)
         self.stdout.write(
             f"demo suite {result.suite.name} {result.suite.version}: "
             f"{'generated' if result.generated else 'reused'} media in {out_dir}, "

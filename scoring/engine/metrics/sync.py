@@ -26,6 +26,8 @@ EDGE_GUARD_S = 0.25
 # stay below ~0.6 (measured on pans, zooms and dissolves), so without such an event there is nothing to sync.
 VISUAL_EVENT_MIN = 0.01
 EXCLUDE_S = 0.12  # the runner-up peak is looked for outside +-EXCLUDE_S of the main one
+EVENT_GAP_S = 0.25  # visual events closer than this count once
+FULL_CONFIDENCE_EVENTS = 4  # with fewer distinct visual events the confidence is scaled down
 MIN_CONFIDENCE = 0.3  # below this the offset is reported as not measured
 OFFSET_ZERO_S = 2.0  # MSAVBench: score = max(0, 1 - |dt| / 2 s)
 
@@ -36,6 +38,7 @@ class SyncEstimate:
     confidence: float
     peak_correlation: float
     runner_up_correlation: float
+    visual_events: int
     masked_frames: int
 
 
@@ -84,8 +87,9 @@ def _normalise(envelope: np.ndarray) -> np.ndarray:
 def estimate_offset(decoded: DecodedClip, seg: SegmentationResult, max_lag_s: float = MAX_LAG_S) -> SyncEstimate | None:
     """The global offset (positive: audio late), or None when either stream has no events to line up.
 
-    Confidence = height x margin: the peak correlation above 0.1 (full at 0.4), times how far it
-    stands above the best rival lag more than EXCLUDE_S away (full at half the peak's height).
+    Confidence = height x margin x evidence: the peak correlation above 0.1 (full at 0.4), how far it
+    stands above the best rival lag more than EXCLUDE_S away (full at half the peak's height), and
+    the number of distinct visual events (full at FULL_CONFIDENCE_EVENTS).
     """
     grid_t = np.arange(0.0, decoded.duration_s, 1.0 / GRID_HZ)
     masked = seg.transition_mask(decoded.timestamps_s, guard_frames=2)
@@ -97,6 +101,9 @@ def estimate_offset(decoded: DecodedClip, seg: SegmentationResult, max_lag_s: fl
     audio[edge] = 0.0
     if float(visual.max(initial=0.0)) < VISUAL_EVENT_MIN or float(audio.max(initial=0.0)) <= 0.0:
         return None  # nothing happens on screen (or in the sound) that could be lined up
+    events, _ = signal.find_peaks(
+        visual, height=max(VISUAL_EVENT_MIN, 0.3 * float(visual.max())), distance=int(EVENT_GAP_S * GRID_HZ)
+    )
     visual, audio = _normalise(visual), _normalise(audio)
     corr = signal.correlate(audio, visual, mode="full", method="fft") / grid_t.size
     zero = visual.size - 1
@@ -114,9 +121,12 @@ def estimate_offset(decoded: DecodedClip, seg: SegmentationResult, max_lag_s: fl
     # Confident when the peak is both high (events line up) and unique (no rival lag does as well).
     height = min(1.0, max(0.0, (peak - 0.1) / 0.3))
     margin = min(1.0, max(0.0, (peak - max(runner_up, 0.0)) / max(0.5 * peak, 1e-9)))
+    # Two events line up with some onset at many lags by chance; confidence needs several.
+    evidence = min(1.0, events.size / FULL_CONFIDENCE_EVENTS)
     return SyncEstimate(
         offset_s=lag_s,
-        confidence=height * margin,
+        confidence=height * margin * evidence,
+        visual_events=int(events.size),
         peak_correlation=peak,
         runner_up_correlation=runner_up,
         masked_frames=int(masked.sum()),
@@ -143,6 +153,7 @@ def sync_metric(decoded: DecodedClip, seg: SegmentationResult) -> tuple[MetricVa
         "peak_correlation": rounded(estimate.peak_correlation),
         "runner_up_correlation": rounded(estimate.runner_up_correlation),
         "max_lag_ms": MAX_LAG_S * 1000.0,
+        "visual_events": estimate.visual_events,
         "masked_frames": estimate.masked_frames,
     }
     if estimate.confidence < MIN_CONFIDENCE:
