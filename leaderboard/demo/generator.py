@@ -22,15 +22,13 @@ from scoring.engine.script import MANIFEST_NAME
 from . import audio as audio_mod
 from .media import render_frames, write_clip
 from .photos import subject_crop
-from .plan import clip_seed, plan_clip
+from .plan import ClipPlan, clip_seed, plan_clip
 from .roster import DEMO_MODELS, DemoModel, get_model
 from .suite import demo_suite, get_prompt, prompt_ids, suite_to_dict
 
 GENERATOR_VERSION = "1"
 # A small slice for tests that still has hard cuts (dialogue-001), a dissolve (advert-002), a missing
 # clip (driftsync has no narrative-001) and an audio offset (driftsync, +400 ms).
-DEMO_SLICE_MODELS = ["aurora-av", "driftsync"]
-DEMO_SLICE_PROMPTS = ["dialogue-001", "advert-002", "narrative-001"]
 STAMP_NAME = "demo-stamp.json"
 OWNED_DIRS = ("suite", "submissions", "clips", "truth")  # wiped and rewritten on every run
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member dates keep archives reproducible
@@ -183,7 +181,7 @@ def render_clip(model_slug: str, prompt_id: str, seed: int, width: int, height: 
     return clip_truth(plan, sound_truth, prompt_id, model)
 
 
-def clip_truth(plan: Any, sound: dict[str, Any], prompt_id: str, model: DemoModel) -> dict[str, Any]:
+def clip_truth(plan: ClipPlan, sound: dict[str, Any], prompt_id: str, model: DemoModel) -> dict[str, Any]:
     """The ground truth of one rendered clip, straight from its plan."""
     prompt, direction = get_prompt(prompt_id)
     fps = plan.fps
@@ -444,8 +442,6 @@ def load_manifest(out_dir: Path) -> dict[str, Any] | None:
 
 
 __all__ = [
-    "DEMO_SLICE_MODELS",
-    "DEMO_SLICE_PROMPTS",
     "DemoManifest",
     "demo_is_complete",
     "generate_demo",

@@ -260,18 +260,19 @@ def write_clip(path: Path, frames: Iterator[av.VideoFrame], audio: np.ndarray, *
     )
     try:
         # One encoder thread: the generator parallelises over clips, and a fixed thread count keeps
-        # x264's output identical between serial and parallel runs.
-        video = container.add_stream("libx264", rate=fps, options={"preset": "veryfast", "crf": "23", "threads": "1"})
+        # x264's output identical between serial and parallel runs. mbtree is off because with it the
+        # bitstream depended on what earlier work had left on the heap (seen at 320x180: same
+        # pictures, different bytes from run to run); without it the output is byte-reproducible.
+        video = container.add_stream(
+            "libx264",
+            rate=fps,
+            options={"preset": "veryfast", "crf": "23", "threads": "1", "x264-params": "no-mbtree=1"},
+        )
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.codec_context.time_base = Fraction(1, fps)
         sound = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
         sound.bit_rate = 96_000
-        # Render every frame before the first encode call: with swscale work interleaved between x264
-        # calls the bitstream was seen to vary from run to run (identical pictures, different bytes).
-        # Buffering ~30 MB of yuv420p per clip keeps the output byte-reproducible.
-        planes = [frame.to_ndarray() for frame in frames]
-        for index, plane in enumerate(planes):
-            frame = av.VideoFrame.from_ndarray(plane, format="yuv420p")
+        for index, frame in enumerate(frames):
             frame.pts, frame.time_base = index, Fraction(1, fps)
             container.mux(video.encode(frame))
         container.mux(video.encode(None))

@@ -11,8 +11,8 @@ HIST_BINS = 32
 # crosses the frame in ~0.5 s), and never more than a quarter: larger jumps are cuts, not motion.
 MAX_SHIFT_PER_FRAME = 0.08
 MAX_SHIFT_FRACTION = 0.25
-UNCHANGED_MIN_TOLERANCE = 0.03
-BLEND_BLOCKS = 4  # blend fractions are fitted on a 4 x 4 grid of blocks and the median taken  # grey change (of 1.0) below which a pixel counts as unchanged
+UNCHANGED_MIN_TOLERANCE = 0.03  # grey change (of 1.0) below which a pixel counts as unchanged, at least
+BLEND_BLOCKS = 4  # blend fractions are fitted on a 4 x 4 grid of blocks and the median taken
 
 
 def to_float(thumbs: np.ndarray) -> np.ndarray:
@@ -67,7 +67,7 @@ class PairMotion:
 
 def global_motion(g: np.ndarray, a: np.ndarray, b: np.ndarray, spectra: np.ndarray | None = None) -> PairMotion:
     """Phase correlation between thumbnails g[a] and g[b], vectorised over all pairs."""
-    n, h, w = g.shape
+    h, w = g.shape[1:]
     if spectra is None:  # only the frames involved
         used, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
         local = frame_spectra(g[used])
@@ -128,11 +128,11 @@ class PairDistance:
 
     @property
     def combined(self) -> np.ndarray:
-        """One change score in ~[0, 1]: histogram change plus motion-compensated pixel change.
+        """One change score in ~[0, 1.5]: half the histogram change plus the motion-compensated pixel change.
 
         The histogram term ignores camera motion; the compensated pixel term catches cuts between
-        shots with similar tones. The pixel term is scaled x2 because a cut's mean grey difference
-        is typically half of its histogram distance.
+        shots with similar tones. The histogram term is halved because a cut's histogram distance is
+        typically about twice its mean grey difference, so both contribute about equally.
         """
         return 0.5 * self.hist + np.minimum(1.0, self.compensated)
 
@@ -169,26 +169,14 @@ def pair_distance(
     )
 
 
-def lag_distance(
-    g: np.ndarray, hists: np.ndarray, lag: int, spectra: np.ndarray | None = None
-) -> tuple[np.ndarray, PairDistance]:
-    """combined distance between frame i - lag and frame i, for every i (0 where i < lag)."""
+def lag_distance(g: np.ndarray, hists: np.ndarray, lag: int, spectra: np.ndarray | None = None) -> np.ndarray:
+    """(N,) combined distance between frame i - lag and frame i, for every i (0 where i < lag)."""
     n = g.shape[0]
     out = np.zeros(n, dtype=np.float32)
-    if lag >= n:
-        return out, pair_distance(g, hists, np.zeros(0), np.zeros(0))
-    b = np.arange(lag, n)
-    dist = pair_distance(g, hists, b - lag, b, spectra)
-    out[lag:] = dist.combined
-    return out, dist
-
-
-def motion_energy(g: np.ndarray) -> np.ndarray:
-    """(N,) mean absolute grey change from the previous frame (0 for the first frame)."""
-    energy = np.zeros(g.shape[0], dtype=np.float32)
-    if g.shape[0] > 1:
-        energy[1:] = np.abs(np.diff(g, axis=0)).mean(axis=(1, 2))
-    return energy
+    if lag < n:
+        b = np.arange(lag, n)
+        out[lag:] = pair_distance(g, hists, b - lag, b, spectra).combined
+    return out
 
 
 def blend_fraction(g: np.ndarray, start: int, end: int) -> np.ndarray:
@@ -197,7 +185,7 @@ def blend_fraction(g: np.ndarray, start: int, end: int) -> np.ndarray:
 
     Least squares of g_j ~ (1 - a) A_j + a B_j, where A_j and B_j are the two end frames moved on by
     each shot's own global motion (measured just outside the transition) so a pan inside either shot
-    does not bias the estimate.
+    does not bias the estimate; fitted per block, the median over the blocks taken.
     """
     n = g.shape[0]
     before, after = max(0, start - 1), min(n - 1, end + 1)
@@ -211,8 +199,12 @@ def blend_fraction(g: np.ndarray, start: int, end: int) -> np.ndarray:
     in_v = (in_motion.dy[0] / max(1, p1 - after), in_motion.dx[0] / max(1, p1 - after))
     steps_out = (inner - before).astype(np.float32)
     steps_in = (inner - after).astype(np.float32)
-    outgoing, valid_out = _warp_translate(np.repeat(g[before][None], inner.size, 0), out_v[0] * steps_out, out_v[1] * steps_out)
-    incoming, valid_in = _warp_translate(np.repeat(g[after][None], inner.size, 0), in_v[0] * steps_in, in_v[1] * steps_in)
+    outgoing, valid_out = _warp_translate(
+        np.repeat(g[before][None], inner.size, 0), out_v[0] * steps_out, out_v[1] * steps_out
+    )
+    incoming, valid_in = _warp_translate(
+        np.repeat(g[after][None], inner.size, 0), in_v[0] * steps_in, in_v[1] * steps_in
+    )
     valid = valid_out & valid_in
     direction = (incoming - outgoing) * valid
     offset = (g[inner] - outgoing) * valid
@@ -258,7 +250,7 @@ def _residual(g: np.ndarray, a: int, b: int) -> tuple[np.ndarray, float]:
             q = g[b][mask] - g[b][mask].mean()
             corr = float((p * q).sum() / np.sqrt((p * p).sum() * (q * q).sum() + 1e-12))
             best, best_mean = (diff, corr), float(diff.mean())
-    assert best is not None
+    assert best is not None  # the unshifted candidate always covers the whole frame
     return best
 
 

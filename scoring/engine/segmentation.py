@@ -1,4 +1,19 @@
-"""Shot segmentation: cut and gradual-transition detection, the script-driven correction loop, DP alignment."""
+"""Shot segmentation: cut and gradual-transition detection, the script-driven correction loop, DP alignment.
+
+Signals, on 64-px grey thumbnails: D1, the change between consecutive frames, and DK, the change
+between frames K (~0.5 s) apart; each is half the soft-histogram distance plus the mean grey difference
+after undoing the global translation (phase correlation), so pans and tilts cost little.
+
+- A cut is a local peak of D1 above max(0.08, 3 x its local level + 0.02) (an adaptive threshold, as
+  PySceneDetect's AdaptiveDetector), towering over its neighbours, still visible 0.12 s either side
+  (a flash is not), and replacing the whole picture: not the same picture brighter (correlation < 0.9)
+  and not an object popping into an unchanged frame (most pixels change).
+- A gradual transition is a bump of DK that no cut explains whose frames show a sustained rise of D1
+  (twin comparison), whose two ends differ and are different pictures; it is centred where a
+  motion-compensated blend fit crosses one half, or on the darkest frame of a fade.
+- Peaks between 0.4x and 1x their threshold are kept as sub-threshold candidates for the correction
+  loop, which merges weak boundaries or splits long shots when the count disagrees with the script.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +24,16 @@ from typing import Any
 import numpy as np
 from scipy import ndimage, signal
 
-from .features import blend_fraction, change_shape, frame_spectra, parabolic_peak, histograms, lag_distance, pair_distance, to_float
+from .features import (
+    blend_fraction,
+    change_shape,
+    frame_spectra,
+    histograms,
+    lag_distance,
+    pair_distance,
+    parabolic_peak,
+    to_float,
+)
 
 # --- hard cuts (on D1, the change between consecutive frames) ---------------------------------
 CUT_MIN_CHANGE = 0.08  # absolute floor: a cut changes at least this much (combined distance)
@@ -32,11 +56,12 @@ GRADUAL_MAX_THRESHOLD = 0.4
 GRADUAL_MIN_RUN = 3  # frames of DK above threshold
 GRADUAL_ELEVATION = 1.3  # D1 inside the transition exceeds the local level by this factor (twin comparison)
 GRADUAL_MIN_FRAMES = 2  # a transition spans at least this many frames of elevated change
+GRADUAL_MAX_UNCHANGED = 0.65  # looser than a cut's: the shots' own motion over the span adds tolerance
 FADE_DEPTH = 0.5  # a fade's middle frame is at most half as bright (or as far from white) as its ends
 # --- candidates and corrections ---------------------------------------------------------------
 WEAK_FRACTION = 0.4  # peaks above this fraction of their threshold are kept as sub-threshold candidates
 MIN_SHOT_S = 0.25  # two boundaries closer than this: keep the stronger
-MERGE_MAX_CONFIDENCE = (0.6, 0.8)  # per correction round: only boundaries weaker than this may be merged
+MERGE_MAX_CONFIDENCE = (0.6, 0.67)  # per round: only boundaries weaker than this (strength < 1.5, < 2) merge
 SPLIT_MIN_CONFIDENCE = (0.3, 0.2)  # per round: only sub-threshold peaks at least this strong may split
 MAX_ROUNDS = 2
 MIN_ALIGN_IOU = 0.2  # a detected shot overlapping a scripted shot less than this does not realise it
@@ -202,11 +227,11 @@ def detect_boundaries(thumbs: np.ndarray, timestamps_s: np.ndarray, fps: float) 
     g = to_float(thumbs)
     hists = histograms(thumbs)
     spectra = frame_spectra(g)
-    d1, _ = lag_distance(g, hists, 1, spectra)
+    d1 = lag_distance(g, hists, 1, spectra)
     half = max(3, int(round(BASELINE_S * fps)))
     b1 = _rolling_baseline(d1, half, 2)
     lag = max(4, int(round(GRADUAL_LAG_S * fps)))
-    dk, _ = lag_distance(g, hists, lag, spectra)
+    dk = lag_distance(g, hists, lag, spectra)
     bk = _rolling_baseline(dk, max(half, 2 * lag), 1)
     sig = _Signals(d1=d1, b1=b1, dk=dk, bk=bk, lag=lag)
 
@@ -278,6 +303,18 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
 
 
+@dataclass
+class _Span:
+    """A gradual-transition candidate while it is being located."""
+
+    start: int  # first and last frame of elevated change
+    end: int
+    lo: int  # search limits (never across an accepted cut)
+    hi: int
+    centre: float
+    peak: float  # DK / threshold at the bump's top
+
+
 def _detect_gradual(
     g: np.ndarray,
     hists: np.ndarray,
@@ -296,90 +333,119 @@ def _detect_gradual(
     cut_frames = sorted(c.frame for c in cuts)
     for frame in cut_frames:  # DK straddles a cut for K frames after it: that change is the cut's
         explained[frame : min(n, frame + lag)] = True
-    elevated_floor = GRADUAL_ELEVATION * sig.b1 + 0.005
-    out = []
+    floor = GRADUAL_ELEVATION * sig.b1 + 0.005  # D1 above this is "elevated" (twin comparison's low bar)
     runs = [part for run in _runs((strength >= WEAK_FRACTION) & ~explained) for part in _split_bumps(sig.dk, run, lag)]
-    for r0, r1 in runs:
-        if r1 - r0 + 1 < GRADUAL_MIN_RUN:
-            continue
-        top = r0 + int(np.argmax(sig.dk[r0 : r1 + 1]))
-        peak = float(strength[top])
-        # The bump's upper half around its maximum.
-        half = sig.bk[top] + 0.5 * (sig.dk[top] - sig.bk[top])
-        k0 = top
-        while k0 > r0 and sig.dk[k0 - 1] >= half:
-            k0 -= 1
-        k1 = top
-        while k1 < r1 and sig.dk[k1 + 1] >= half:
-            k1 += 1
-        # Centre: DK(i) sums the changes of frames i-K+1..i, so its mass sits (K-1)/2 frames after the
-        # transition's; the upper half of the bump is symmetric for cuts, dissolves and fades.
-        weight = sig.dk[k0 : k1 + 1] - half + 1e-6
-        centre = k0 + float((np.arange(weight.size) * weight).sum() / weight.sum()) - (lag - 1) / 2.0
-        # Search the transition's own frames near the centre, never across an accepted cut.
-        reach = max(lag // 2, (k1 - k0 + 1) // 2) + 2
-        c0 = max(1, int(np.floor(centre)) - reach)
-        c1 = min(n - 1, int(np.ceil(centre)) + reach)
-        for frame in cut_frames:
-            if frame <= centre:
-                c0 = max(c0, frame + 2)
-            else:
-                c1 = min(c1, frame - 2)
-        if c1 - c0 < 1:
-            continue
-        excess = np.maximum(0.0, sig.d1[c0 : c1 + 1] - sig.b1[c0 : c1 + 1])
-        if excess.max() <= 0:
-            continue
-        # The transition's frames: the run of clearly elevated change nearest the centre (a flash or
-        # a pop next to a dissolve is a separate run and must not stretch its span).
-        # An isolated spike (a flash onset) would set the bar above a dissolve's long low plateau: cap it.
-        typical = float(np.median(excess[excess > 0]))
-        runs = _runs(excess >= 0.25 * min(float(excess.max()), 3.0 * typical))
-        here = int(round(centre)) - c0
-        a, b = min(runs, key=lambda r: 0 if r[0] <= here <= r[1] else min(abs(here - r[0]), abs(here - r[1])))
-        start, end = c0 + a, c0 + b
-        # Grow the span over the transition's faint ends, where the change is still above the local level.
-        while start > c0 and sig.d1[start - 1] >= elevated_floor[start - 1]:
-            start -= 1
-        while end < c1 and sig.d1[end + 1] >= elevated_floor[end + 1]:
-            end += 1
-        elevated = int(np.count_nonzero(sig.d1[start : end + 1] >= elevated_floor[start : end + 1]))
+    spans = [span for run in runs if (span := _locate(sig, strength, floor, run, cut_frames, n)) is not None]
+    # A fade shows as two bumps (out, in) whose spans touch: one transition. So do overlapping finds.
+    merged: list[_Span] = []
+    for span in sorted(spans, key=lambda x: x.start):
+        last = merged[-1] if merged else None
+        if last is not None and span.start <= last.end + 2:
+            last.end, last.hi = max(last.end, span.end), max(last.hi, span.hi)
+            last.lo = min(last.lo, span.lo)
+            last.centre = (last.start + last.end) / 2.0
+            last.peak = max(last.peak, span.peak)
+        else:
+            merged.append(span)
+
+    out = []
+    for span in merged:
+        start, end = span.start, span.end
+        elevated = int(np.count_nonzero(sig.d1[start : end + 1] >= floor[start : end + 1]))
         before, after = max(0, start - 1), min(n - 1, end + 1)
         # Endpoint check: the frames either side of the transition must really differ (a flash does not).
         magnitude = float(pair_distance(g, hists, np.array([before]), np.array([after]), spectra).combined[0])
-        # Measure the blend between ends a little outside the span: a dissolve's faint tails barely
-        # raise D1, and the motion-extrapolated fit is unaffected by extra frames of either shot.
-        # Only quiet (within-shot) frames are added, so a neighbouring event cannot become an end.
+        # Fit the blend between ends a little outside the span (a dissolve's faint tails barely raise D1,
+        # and extra frames of either shot do not bias the motion-extrapolated fit), over quiet frames only,
+        # and with quiet end frames, so a neighbouring flash or pop cannot become an end.
         lo_pad = start
-        while lo_pad > max(c0, start - lag // 2) and sig.d1[lo_pad - 1] < elevated_floor[lo_pad - 1]:
+        while lo_pad > max(span.lo, start - lag // 2) and sig.d1[lo_pad - 1] < floor[lo_pad - 1]:
             lo_pad -= 1
         hi_pad = end
-        while hi_pad < min(c1, end + lag // 2) and sig.d1[hi_pad + 1] < elevated_floor[hi_pad + 1]:
+        while hi_pad < min(span.hi, end + lag // 2) and sig.d1[hi_pad + 1] < floor[hi_pad + 1]:
             hi_pad += 1
-        # The two end frames must themselves be quiet (not a flash frame right outside the span).
-        if hi_pad < n - 1 and sig.d1[hi_pad + 1] >= elevated_floor[hi_pad + 1] and hi_pad > end:
+        if hi_pad < n - 1 and sig.d1[hi_pad + 1] >= floor[hi_pad + 1] and hi_pad > end:
             hi_pad -= 1
-        if lo_pad > 1 and sig.d1[lo_pad - 1] >= elevated_floor[lo_pad - 1] and lo_pad < start:
+        if lo_pad > 1 and sig.d1[lo_pad - 1] >= floor[lo_pad - 1] and lo_pad < start:
             lo_pad += 1
-        centre = _refine_centre(g, lo_pad, hi_pad, centre)
+        centre = _refine_centre(g, lo_pad, hi_pad, span.centre)
         magnitude_ratio = magnitude / float(threshold[min(n - 1, int(round(centre)) + lag // 2)])
-        verified = elevated >= GRADUAL_MIN_FRAMES and magnitude_ratio >= 0.8
-        if not verified:
-            continue  # no sustained change, or the two ends look alike (a flash decaying, a pop fading)
-        s = peak
+        if elevated < GRADUAL_MIN_FRAMES or magnitude_ratio < 0.8:
+            continue  # no sustained change, or the two ends look alike
+        # Like a cut, a transition replaces the whole picture: not a flash decaying (same picture,
+        # darker), not an object fading in or out of an otherwise unchanged frame.
+        shape = change_shape(g, before, after, [(before - 2, before - 1), (after + 1, after + 2)])
+        if shape.correlation >= CUT_MAX_CORRELATION or shape.unchanged_share >= GRADUAL_MAX_UNCHANGED:
+            continue
         out.append(
             Boundary(
                 time_s=_time_at(timestamps_s, centre),
                 frame=int(round(centre)),
                 kind="gradual",
-                confidence=_confidence(s),
-                strength=s,
-                accepted=peak >= 1.0,
+                confidence=_confidence(span.peak),
+                strength=span.peak,
+                accepted=span.peak >= 1.0,
                 start_s=float(timestamps_s[start]),
                 end_s=float(timestamps_s[end]),
             )
         )
     return out
+
+
+def _locate(
+    sig: _Signals,
+    strength: np.ndarray,
+    floor: np.ndarray,
+    run: tuple[int, int],
+    cut_frames: list[int],
+    n: int,
+) -> _Span | None:
+    """Where the transition behind one DK bump lies: its centre estimate and its span of elevated D1."""
+    r0, r1 = run
+    lag = sig.lag
+    if r1 - r0 + 1 < GRADUAL_MIN_RUN:
+        return None
+    top = r0 + int(np.argmax(sig.dk[r0 : r1 + 1]))
+    # The bump's upper half around its maximum.
+    half = sig.bk[top] + 0.5 * (sig.dk[top] - sig.bk[top])
+    k0 = top
+    while k0 > r0 and sig.dk[k0 - 1] >= half:
+        k0 -= 1
+    k1 = top
+    while k1 < r1 and sig.dk[k1 + 1] >= half:
+        k1 += 1
+    # Centre: DK(i) sums the changes of frames i-K+1..i, so its mass sits (K-1)/2 frames after the
+    # transition's; the upper half of the bump is symmetric for cuts, dissolves and fades.
+    weight = sig.dk[k0 : k1 + 1] - half + 1e-6
+    centre = k0 + float((np.arange(weight.size) * weight).sum() / weight.sum()) - (lag - 1) / 2.0
+    # Search the transition's own frames near the centre, never across an accepted cut.
+    reach = max(lag // 2, (k1 - k0 + 1) // 2) + 2
+    c0 = max(1, int(np.floor(centre)) - reach)
+    c1 = min(n - 1, int(np.ceil(centre)) + reach)
+    for frame in cut_frames:
+        if frame <= centre:
+            c0 = max(c0, frame + 2)
+        else:
+            c1 = min(c1, frame - 2)
+    if c1 - c0 < 1:
+        return None
+    excess = np.maximum(0.0, sig.d1[c0 : c1 + 1] - sig.b1[c0 : c1 + 1])
+    if excess.max() <= 0:
+        return None
+    # The transition's frames: the run of clearly elevated change nearest the centre (a flash or a pop
+    # next to a dissolve is a separate run). An isolated spike would set the bar above a dissolve's
+    # long low plateau, so the bar is capped by the typical excess.
+    typical = float(np.median(excess[excess > 0]))
+    parts = _runs(excess >= 0.25 * min(float(excess.max()), 3.0 * typical))
+    here = int(round(centre)) - c0
+    a, b = min(parts, key=lambda r: 0 if r[0] <= here <= r[1] else min(abs(here - r[0]), abs(here - r[1])))
+    start, end = c0 + a, c0 + b
+    # Grow the span over the transition's faint ends, where the change is still above the local level.
+    while start > c0 and sig.d1[start - 1] >= floor[start - 1]:
+        start -= 1
+    while end < c1 and sig.d1[end + 1] >= floor[end + 1]:
+        end += 1
+    return _Span(start=start, end=end, lo=c0, hi=c1, centre=centre, peak=float(strength[top]))
 
 
 def _split_bumps(dk: np.ndarray, run: tuple[int, int], lag: int) -> list[tuple[int, int]]:

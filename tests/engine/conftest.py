@@ -41,17 +41,22 @@ CLIP_SPECS: dict[str, tuple[list[SynthShot], dict[str, Any]]] = {
     "single_zoom": ([S("coffee", 5.0, "zoom")], {"fps": 25.0}),
     "single_tilt": ([S("hubble_deep_field", 4.0, "tilt")], {"fps": 24.0}),
     "single_zoom_out": ([S("rocket", 4.0, "zoom-out")], {"fps": 30.0}),
-    # A sub-threshold boundary: the same framing 3% brighter.
-    "weak_boundary": (
-        [S("rocket", 2.0, "pan"), S("coffee", 3.0, "static"), S("coffee", 1.5, "static", gain=1.03),
-         S("astronaut", 2.0, "pan")],
-        {"fps": 25.0},
+    # Things that change the picture without a new shot: objects popping in, flashes dying away.
+    "local_events": (
+        [S("coffee", 4.0, "pan"), S("chelsea", 4.0, "static"), S("hubble_deep_field", 3.0, "tilt")],
+        {"fps": 24.0, "pops_s": (0.8, 2.6, 5.0, 9.2), "decaying_flashes_s": (1.7, 3.3, 6.4, 10.1)},
     ),
-    # A weak but accepted boundary: the same framing 5% brighter.
+    # A sub-threshold boundary: a cut between two regions of the same dim, blurred gravel texture.
+    "weak_boundary": (
+        [S("rocket", 2.0, "pan"), S("gravel", 2.5, "static", gain=0.4, region=(0.3, 0.5)),
+         S("gravel", 2.0, "static", gain=0.4, region=(0.7, 0.5)), S("astronaut", 2.0, "pan")],
+        {"fps": 25.0, "blur_sigma": 2.0},
+    ),
+    # A weak but accepted boundary: the same cut at full contrast.
     "soft_boundary": (
-        [S("rocket", 2.0, "pan"), S("coffee", 3.0, "static"), S("coffee", 1.5, "static", gain=1.05),
-         S("astronaut", 2.0, "pan")],
-        {"fps": 25.0},
+        [S("rocket", 2.0, "pan"), S("gravel", 2.5, "static", region=(0.3, 0.5)),
+         S("gravel", 2.0, "static", region=(0.7, 0.5)), S("astronaut", 2.0, "pan")],
+        {"fps": 25.0, "blur_sigma": 2.0},
     ),
     "long15": (
         [S("astronaut", 3.0, "pan"), S("coffee", 3.0, "zoom", "dissolve", 12), S("rocket", 3.0, "static"),

@@ -26,6 +26,7 @@ class SynthShot:
     transition_in: str = "hard-cut"  # hard-cut | dissolve | fade | wipe (ignored for the first shot)
     transition_frames: int = 12
     gain: float = 1.0  # brightness multiplier (e.g. a small exposure jump between two framings)
+    region: tuple[float, float] = (0.5, 0.5)  # where a static or zooming camera looks, as fractions of the photo
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,9 @@ def photo(name: str) -> np.ndarray:
     return np.ascontiguousarray(image[..., :3])
 
 
-def _crop_box(src_w: int, src_h: int, aspect: float, motion: str, progress: float) -> tuple[float, float, float, float]:
+def _crop_box(
+    src_w: int, src_h: int, aspect: float, motion: str, progress: float, region: tuple[float, float] = (0.5, 0.5)
+) -> tuple[float, float, float, float]:
     """The source rectangle the virtual camera sees at `progress` in [0, 1] of its shot."""
     full_w = min(src_w, src_h * aspect)
     if motion in ("zoom", "zoom-out"):
@@ -62,7 +65,9 @@ def _crop_box(src_w: int, src_h: int, aspect: float, motion: str, progress: floa
     else:
         width = full_w * 0.65
         height = width / aspect
-        cx, cy = src_w / 2, src_h / 2
+        # Keep the window inside the photo wherever the region asks it to look.
+        cx = min(max(region[0] * src_w, width / 2), src_w - width / 2)
+        cy = min(max(region[1] * src_h, height / 2), src_h - height / 2)
         if motion == "pan":
             cx = width / 2 + (src_w - width) * (0.1 + 0.8 * progress)
         elif motion == "tilt":
@@ -79,10 +84,26 @@ def _pil_photo(name: str) -> Image.Image:
 def render_shot_frame(shot: SynthShot, progress: float, size: tuple[int, int]) -> np.ndarray:
     src = _pil_photo(shot.image)
     # Transitions overlap the neighbour shot a little, so the camera keeps moving slightly past [0, 1].
-    box = _crop_box(src.width, src.height, size[0] / size[1], shot.motion, min(max(progress, -0.12), 1.12))
+    box = _crop_box(
+        src.width, src.height, size[0] / size[1], shot.motion, min(max(progress, -0.12), 1.12), shot.region
+    )
     image = src.resize(size, Image.Resampling.BILINEAR, box=box)
     frame = np.asarray(image, dtype=np.float32)
     return frame * shot.gain if shot.gain != 1.0 else frame
+
+
+FLASH_DECAY = (1.0, 0.75, 0.5, 0.3, 0.15, 0.05)  # a brightness burst that dies away over 6 frames
+
+
+def _paint_disc(frame: np.ndarray, centre: tuple[float, float], radius: float, strength: float) -> np.ndarray:
+    """An opaque contrasting disc (an object popping into the picture), blended in by `strength`."""
+    h, w = frame.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    inside = ((xx - centre[0] * w) ** 2 + (yy - centre[1] * h) ** 2) <= (radius * h) ** 2
+    colour = np.array([230.0, 40.0, 160.0], dtype=np.float32)
+    out = frame.copy()
+    out[inside] = out[inside] * (1 - strength) + colour * strength
+    return out
 
 
 def render_frames(
@@ -92,8 +113,16 @@ def render_frames(
     *,
     flashes_s: tuple[float, ...] = (),
     flash_frames: int = 2,
+    decaying_flashes_s: tuple[float, ...] = (),
+    pops_s: tuple[float, ...] = (),
+    pop_frames: int = 10,
 ) -> tuple[list[np.ndarray], list[int], list[str]]:
-    """Render every frame (float32 RGB) and return the boundary frame indices and kinds."""
+    """Render every frame (float32 RGB) and return the boundary frame indices and kinds.
+
+    Events that are not shot boundaries: `flashes_s` (the picture brighter for `flash_frames`),
+    `decaying_flashes_s` (+40 grey levels dying away over 6 frames) and `pops_s` (a disc of 0.28 of
+    the height appears for `pop_frames`, then fades out over 6).
+    """
     starts = np.cumsum([0.0] + [s.duration_s for s in shots])
     start_frames = [int(round(t * fps)) for t in starts]
     total = start_frames[-1]
@@ -129,6 +158,15 @@ def render_frames(
                 frame = a * max(0.0, 1 - 2 * alpha) if alpha < 0.5 else b * (2 * alpha - 1)
         if n in flash_idx:
             frame = np.minimum(255.0, frame * 1.6 + 60.0)
+        for t in decaying_flashes_s:
+            age = n - int(round(t * fps))
+            if 0 <= age < len(FLASH_DECAY):
+                frame = np.minimum(255.0, frame + 40.0 * FLASH_DECAY[age])
+        for k, t in enumerate(pops_s):
+            age = n - int(round(t * fps))
+            if 0 <= age < pop_frames + 6:
+                strength = 1.0 if age < pop_frames else 1.0 - (age - pop_frames + 1) / 7.0
+                frame = _paint_disc(frame, (0.3 + 0.4 * (k % 2), 0.5), 0.28, strength)
         frames.append(frame)
     kinds = ["cut" if s.transition_in == "hard-cut" else "gradual" for s in shots[1:]]
     return frames, start_frames[1:-1], kinds
@@ -251,13 +289,17 @@ def make_clip(
     fps: float = 25.0,
     size: tuple[int, int] = (320, 180),
     flashes_s: tuple[float, ...] = (),
+    decaying_flashes_s: tuple[float, ...] = (),
+    pops_s: tuple[float, ...] = (),
     audio: np.ndarray | None = None,
     channels: int = 2,
     crf: int = 20,
     **degradation: float,
 ) -> SynthClip:
     """Render, degrade and encode a clip; return its ground truth."""
-    frames, boundary_frames, kinds = render_frames(shots, fps, size, flashes_s=flashes_s)
+    frames, boundary_frames, kinds = render_frames(
+        shots, fps, size, flashes_s=flashes_s, decaying_flashes_s=decaying_flashes_s, pops_s=pops_s
+    )
     if degradation:
         frames = degrade(frames, **degradation)  # type: ignore[arg-type]
     write_clip(path, frames, fps, audio=audio, channels=channels, crf=crf)

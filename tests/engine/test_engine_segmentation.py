@@ -79,6 +79,16 @@ def test_camera_motion_makes_no_false_cut(synth, name: str) -> None:
     assert _detect(synth(name)) == []
 
 
+def test_popping_objects_and_decaying_flashes_are_not_boundaries(synth) -> None:
+    clip = synth("local_events")  # 4 discs popping in and out, 4 flashes dying away, 2 real cuts
+    found = _detect(clip)
+    assert [b.frame for b in found] == list(clip.boundary_frames)
+    decoded = decode_clip(clip.path)
+    # Not even kept as sub-threshold candidates a script-driven split could promote.
+    candidates = detect_boundaries(decoded.thumbs, decoded.timestamps_s, decoded.fps)
+    assert [b.frame for b in candidates] == list(clip.boundary_frames)
+
+
 def test_flashes_are_not_cuts(synth) -> None:
     clip = synth("sync_+0.0")  # 7 two-frame flashes and one real cut
     found = _detect(clip)
@@ -101,7 +111,7 @@ def test_pure_detection_without_a_script(synth) -> None:
 
 
 def test_split_at_sub_threshold_peak_when_script_has_more_shots(synth) -> None:
-    clip = synth("weak_boundary")  # 4 shots, the middle boundary only 3% brighter
+    clip = synth("weak_boundary")  # 4 shots; the middle cut joins two dim, blurred views of one texture
     decoded = decode_clip(clip.path)
     raw = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
     assert raw.detected_count == 3  # the faint boundary is below threshold...
@@ -118,12 +128,13 @@ def test_split_at_sub_threshold_peak_when_script_has_more_shots(synth) -> None:
 
 
 def test_merge_weakest_boundary_when_script_has_fewer_shots(synth) -> None:
-    clip = synth("soft_boundary")  # 4 shots; the middle boundary is weak but accepted
+    clip = synth("soft_boundary")  # 4 shots; the middle cut (two views of one texture) is weak but accepted
     decoded = decode_clip(clip.path)
     raw = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
     assert raw.detected_count == 4
     weakest = min(raw.boundaries, key=lambda b: b.confidence)
     assert abs(weakest.frame - clip.boundary_frames[1]) <= 1
+    assert weakest.confidence < 0.6  # ...weak enough for the first round
     scripted = [(0.0, 2.0), (2.0, 6.5), (6.5, 8.5)]
     fixed = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s, scripted, 8.5)
     assert fixed.detected_count == 3
@@ -152,7 +163,7 @@ def test_correction_rounds_relax_and_stop_after_two() -> None:
     candidates = [
         _candidate(2.0, 0.9, True),
         _candidate(4.0, 0.55, True),  # merged in round 1 (< 0.6)
-        _candidate(6.0, 0.7, True),  # merged in round 2 (< 0.8)
+        _candidate(6.0, 0.65, True),  # merged in round 2 (< 0.67)
         _candidate(8.0, 0.9, True),
     ]
     kept, corrections = correct_boundaries(candidates, 3, stamps, 10.0, 25.0)

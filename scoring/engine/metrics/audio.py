@@ -1,4 +1,4 @@
-"""Audio quality: loudness (ITU-R BS.1770 via pyloudnorm), clipping and true peak, silence where sound was asked, noise floor."""
+"""Audio quality: BS.1770 loudness (pyloudnorm), clipping and true peak, silence where sound was asked, noise floor."""
 
 from __future__ import annotations
 

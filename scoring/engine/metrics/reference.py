@@ -1,4 +1,4 @@
-"""Reference fidelity (subject, voice): declared here, measured by the full engine; reported as not measured until then."""
+"""Reference fidelity (subject, voice): declared here, reported as not measured until the full engine measures it."""
 
 from __future__ import annotations
 

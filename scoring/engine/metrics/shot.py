@@ -1,4 +1,4 @@
-"""Shot-structure metrics from the segmentation and its alignment to the script: count, completion, timing, transitions."""
+"""Shot-structure metrics from the segmentation and its alignment to the script: count, completion, timing, kind."""
 
 from __future__ import annotations
 

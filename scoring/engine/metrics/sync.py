@@ -28,7 +28,8 @@ VISUAL_EVENT_MIN = 0.01
 EXCLUDE_S = 0.12  # the runner-up peak is looked for outside +-EXCLUDE_S of the main one
 EVENT_GAP_S = 0.25  # visual events closer than this count once
 FULL_CONFIDENCE_EVENTS = 4  # with fewer distinct visual events the confidence is scaled down
-MIN_CONFIDENCE = 0.3  # below this the offset is reported as not measured
+MIN_VISUAL_EVENTS = 3  # two events line up with some onset of a rhythmic track at several lags
+MIN_CONFIDENCE = 0.35  # below this the offset is reported as not measured
 OFFSET_ZERO_S = 2.0  # MSAVBench: score = max(0, 1 - |dt| / 2 s)
 
 
@@ -156,6 +157,13 @@ def sync_metric(decoded: DecodedClip, seg: SegmentationResult) -> tuple[MetricVa
         "visual_events": estimate.visual_events,
         "masked_frames": estimate.masked_frames,
     }
+    if estimate.visual_events < MIN_VISUAL_EVENTS:
+        reason = (
+            f"only {estimate.visual_events} distinct visual event(s): too few to tell the offset "
+            f"(at least {MIN_VISUAL_EVENTS} needed)"
+        )
+        evidence["reason"] = reason
+        return not_measured(name, reason, tool, version, raw=evidence), evidence
     if estimate.confidence < MIN_CONFIDENCE:
         reason = (
             f"no clear audio-visual correlation peak (confidence {estimate.confidence:.2f} < {MIN_CONFIDENCE:.2f})"
