@@ -35,6 +35,7 @@ chromium:
 	  else echo "chromium is not installed: browser tests will be skipped (install Debian's chromium package)"; fi; }
 
 test: install chromium
+	rm -rf var/test
 	DATABASE_URL=$(TEST_DATABASE_URL) DB_CONN_MAX_AGE=0 CELERY_BROKER_URL=$(TEST_BROKER_URL) VAR_DIR=$(CURDIR)/var/test \
 	  MEDIA_ROOT=$(CURDIR)/var/test/media $(BIN)/python -m pytest $(PYTEST_ARGS)
 

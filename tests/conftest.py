@@ -7,7 +7,6 @@ the reason, so that a developer without the services can still run the rest.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -194,12 +193,3 @@ def media_root(settings: object, tmp_path: Path) -> Path:
     root.mkdir()
     settings.MEDIA_ROOT = root  # type: ignore[attr-defined]
     return root
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _clean_test_media() -> Iterator[None]:
-    from django.conf import settings
-
-    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
-    Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
-    yield

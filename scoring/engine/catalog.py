@@ -36,13 +36,13 @@ class MetricSpec:
 
 METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("video_sharpness", VIDEO, 1.0, "intra-shot", SCORE,
-               "Crete-Roffet blur effect of sampled frames per shot (1 = crisp)"),
+               "median width of the strongest edges in sampled frames per shot, noise-insensitive (1 = crisp)"),
     MetricSpec("video_noise", VIDEO, 1.0, "intra-shot", SCORE,
                "robust noise sigma (MAD of a Laplacian-like residual in flat regions) per shot (1 = clean)"),
     MetricSpec("video_exposure", VIDEO, 1.0, "intra-shot", SCORE,
                "share of clipped highlights/shadows and mean-luminance sanity per shot"),
     MetricSpec("video_flicker", VIDEO, 1.0, "intra-shot", SCORE,
-               "frame-to-frame mean-luminance jitter inside shots, transitions excluded"),
+               "frame-to-frame mean-luminance jitter inside shots (robust: isolated flashes do not count)"),
     MetricSpec("audio_loudness", AUDIO, 1.0, "global", SCORE,
                "integrated loudness (ITU-R BS.1770, pyloudnorm) against a -23..-14 LUFS window"),
     MetricSpec("audio_clipping", AUDIO, 1.0, "global", SCORE,

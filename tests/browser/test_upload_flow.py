@@ -29,6 +29,11 @@ def browser_page():  # type: ignore[no-untyped-def]
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         yield page
+        # Playwright's sync API gives the test its own context, and the ORM opened a connection in
+        # it: close it there, or the test database cannot be dropped at the end of the run.
+        from django.db import connections
+
+        connections.close_all()
         browser.close()
 
 
@@ -65,3 +70,4 @@ def test_researcher_uploads_in_the_browser_and_sees_it_ranked(
     assert page.locator("table.leaderboard tbody tr").first.locator("th").inner_text() == "Browser Model"
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(SCREENSHOTS / "leaderboard-phone.png"), full_page=True)
+

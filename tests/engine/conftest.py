@@ -8,12 +8,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from engine_synth import AUDIO_RATE, SynthClip, SynthShot, click_track, make_clip, tone_track
+from tests.engine.engine_synth import AUDIO_RATE, SYNC_FLASHES, SynthClip, SynthShot, click_track, make_clip, tone_track
 
 from scoring.engine.script import PromptScript, prompt_from_dict
 
 S = SynthShot
-SYNC_FLASHES = (0.8, 1.7, 3.1, 4.3, 5.6, 6.2, 7.3)  # irregular, so no lag but the true one lines up
 
 
 def _degradation_shots() -> list[SynthShot]:
@@ -106,13 +105,6 @@ for _level in (1.0, 2.0, 4.0, 8.0):
     CLIP_SPECS[f"audio_gain_{_level:g}"] = (_degradation_shots(), {"audio": _clipped_tone(_level)})
 for _level in (0.001, 0.01, 0.03, 0.1):
     CLIP_SPECS[f"hiss_{_level:g}"] = (_degradation_shots(), {"audio": _tone_with_hiss(_level)})
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _clean_test_media() -> Iterator[None]:
-    """The engine touches no Django media: this shadows the project-wide autouse fixture of the same
-    name (tests/conftest.py) so the engine tests also run without Django settings (-p no:django)."""
-    yield
 
 
 class ClipFactory:

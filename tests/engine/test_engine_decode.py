@@ -50,7 +50,7 @@ def test_variable_frame_rate_timestamps(tmp_path: Path) -> None:
 
 
 def test_mono_audio_stays_mono(synth, tmp_path: Path) -> None:
-    from engine_synth import SynthShot, make_clip, tone_track
+    from tests.engine.engine_synth import SynthShot, make_clip, tone_track
 
     clip = make_clip(tmp_path / "mono.mp4", [SynthShot("coffee", 1.0)], audio=tone_track(1.0), channels=1)
     decoded = decode_clip(clip.path)

@@ -22,8 +22,17 @@ def test_blur_lowers_sharpness_in_order(synth) -> None:
     values, raws = _values(synth, ["blur_0", "blur_1", "blur_2", "blur_3"], "video_sharpness")
     assert _strictly_decreasing(values), values
     assert values[0] > 0.8 and values[-1] < 0.3
-    blur = [raw["blur"] for raw in raws]
-    assert blur == sorted(blur)
+    widths = [raw["edge_width_px"] for raw in raws]
+    assert widths == sorted(widths)
+
+
+def test_noise_does_not_pass_for_sharpness(synth) -> None:
+    # Grain adds fine gradients; the edge-width measure must not call a noisy picture crisper.
+    clean = score_clip(synth("noise_0").path, None).metrics["video_sharpness"]
+    noisy = score_clip(synth("noise_20").path, None).metrics["video_sharpness"]
+    assert abs(noisy.raw["edge_width_px"] - clean.raw["edge_width_px"]) < 0.5
+    blurred = score_clip(synth("blur_2").path, None).metrics["video_sharpness"]
+    assert blurred.value < clean.value - 0.2
 
 
 def test_noise_lowers_the_noise_score_in_order(synth) -> None:

@@ -36,9 +36,7 @@ def test_nothing_to_line_up_is_not_measured(synth) -> None:
 
 def test_unrelated_events_give_low_confidence(synth, tmp_path) -> None:
     # Flashes on screen, clicks at unrelated times: there is no true offset to find.
-    from engine_synth import SynthShot, click_track, make_clip
-
-    from conftest import SYNC_FLASHES
+    from tests.engine.engine_synth import SYNC_FLASHES, SynthShot, click_track, make_clip
 
     clip = make_clip(
         tmp_path / "unrelated.mp4",
