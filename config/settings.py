@@ -160,6 +160,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        "polling_interval": 0.2,  # seconds between looks at the queue folder: the file transport polls
     }
     # The file transport has no broadcast channel for remote control.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False

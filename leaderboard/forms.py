@@ -19,7 +19,10 @@ class ModelEntryForm(forms.ModelForm):
 class SubmissionUploadForm(forms.Form):
     suite = forms.ModelChoiceField(queryset=Suite.objects.all(), empty_label=None)
     model = forms.ModelChoiceField(queryset=ModelEntry.objects.none(), empty_label=None)
-    archive = forms.FileField(help_text="A .zip or .tar.gz with one <prompt id>.mp4 (or .mov/.mkv/.webm) per prompt.")
+    archive = forms.FileField(
+        help_text="A .zip or .tar.gz with one clip per prompt, named after the prompt id: dialogue-001.mp4 "
+        "(or .mov, .mkv, .webm), optionally with a manifest.json."
+    )
     is_public = forms.BooleanField(required=False, initial=True, label="Show on the public leaderboard once scored")
 
     def __init__(self, *args, models, **kwargs):  # type: ignore[no-untyped-def]

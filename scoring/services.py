@@ -131,17 +131,22 @@ def submission_aggregate(*, submission: Submission) -> SubmissionScore:
     for clip in clips:
         score = scores.get(clip.pk)
         if score is None:
-            per_prompt.append((clip.prompt, 0.0, {dimension: 0.0 for dimension in DIMENSIONS}))
+            per_prompt.append((clip.prompt, 0.0, None))  # a failed generation
         else:
             per_prompt.append((clip.prompt, score.overall, score.dimensions))
-    summary = _summarise(per_prompt)
+    measured_dimensions = {
+        dimension for _, _, dims in per_prompt if dims is not None for dimension, value in dims.items() if value is not None
+    }
+    summary = _summarise(per_prompt, measured_dimensions)
     breakdowns: dict[str, dict[str, dict]] = {}
     for axis, values_of in BREAKDOWN_AXES.items():
         groups: dict[str, list] = defaultdict(list)
         for entry in per_prompt:
             for value in values_of(entry[0]):
                 groups[value].append(entry)
-        breakdowns[axis] = {value: _summarise(entries) for value, entries in sorted(groups.items())}
+        breakdowns[axis] = {
+            value: _summarise(entries, measured_dimensions) for value, entries in sorted(groups.items())
+        }
     aggregate, _ = SubmissionScore.objects.update_or_create(
         submission=submission,
         engine_version=engine.ENGINE_VERSION,
@@ -157,11 +162,19 @@ def submission_aggregate(*, submission: Submission) -> SubmissionScore:
     return aggregate
 
 
-def _summarise(entries: list) -> dict:
-    """Overall and per-dimension means of (prompt, overall, dimensions) entries; unmeasured dimensions left out."""
-    dimensions = {}
+def _summarise(entries: list, measured_dimensions: set[str]) -> dict:
+    """Overall and per-dimension means of (prompt, overall, dimensions or None for a failed generation).
+
+    A failed generation counts 0 in the overall and in every dimension the engine measured on this
+    submission; a dimension measured on none of its clips stays unmeasured (None), never 0.
+    """
+    dimensions: dict[str, float | None] = {}
     for dimension in DIMENSIONS:
-        values = [dims.get(dimension) for _, _, dims in entries if dims.get(dimension) is not None]
+        values = [
+            0.0 if dims is None else dims[dimension]
+            for _, _, dims in entries
+            if dimension in measured_dimensions and (dims is None or dims.get(dimension) is not None)
+        ]
         dimensions[dimension] = round(sum(values) / len(values), 6) if values else None
     overall = sum(value for _, value, _ in entries) / len(entries) if entries else 0.0
     return {"overall": round(overall, 6), "dimensions": dimensions, "prompts": len(entries)}

@@ -30,5 +30,5 @@ def sort_header(column: str, label: str, current: str, descending: bool) -> str:
     reverse = active and not descending
     href = f"?sort={column}" + ("&dir=reverse" if reverse else "")
     aria = ("descending" if descending else "ascending") if active else "none"
-    arrow = (" ▲" if descending else " ▼") if active else ""
+    arrow = (" ▴" if descending else " ▾") if active else ""  # ▾: the column's natural order, ▴: reversed
     return format_html('<th scope="col" aria-sort="{}"><a href="{}">{}{}</a></th>', aria, href, label, arrow)

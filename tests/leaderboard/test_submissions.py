@@ -177,6 +177,15 @@ def test_scoring_stores_one_result_per_clip_and_aggregates_failed_generations_as
     assert (aggregate.prompts_total, aggregate.prompts_scored) == (len(prompt_ids), len(prompt_ids) - 1)
     clip_overall = list(ClipScore.objects.filter(clip__submission=submission).values_list("overall", flat=True))
     assert aggregate.overall == pytest.approx(sum(clip_overall) / len(prompt_ids), abs=1e-5)
+    # A dimension the engine measured on no clip stays unmeasured: the failed generation does not make it 0.
+    for dimension, value in aggregate.dimensions.items():
+        measured = [s.dimensions[dimension] for s in ClipScore.objects.filter(clip__submission=submission)
+                    if s.dimensions[dimension] is not None]
+        if measured:
+            # clips where it was not measured are left out; the failed generation counts 0
+            assert value == pytest.approx(sum(measured) / (len(measured) + 1), abs=1e-5), dimension
+        else:
+            assert value is None, dimension
     assert set(aggregate.breakdowns) == {"genre", "shot_bucket", "realism", "style", "language"}
     assert sum(group["prompts"] for group in aggregate.breakdowns["genre"].values()) == len(prompt_ids)
     for clip_score in ClipScore.objects.filter(clip__submission=submission):

@@ -27,9 +27,9 @@ class Command(BaseCommand):
             "web": [python, "-m", "gunicorn", "config.wsgi", "--bind", f"{host}:{port}", "--workers", "2",
                     "--threads", "4", "--timeout", "300", "--access-logfile", "-"],
             "worker": [python, "-m", "celery", "-A", "config", "worker", "--queues", "bookkeeping,scoring",
-                       "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-mingle",
+                       "--concurrency", str(concurrency), "--loglevel", "WARNING", "--without-mingle",
                        "--without-gossip", "--hostname", "worker@%h"],
-            "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
+            "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING"],
         }
         processes = {name: subprocess.Popen(command) for name, command in commands.items()}
         stopping = False
