@@ -21,10 +21,10 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-# A small slice of the demo that still has hard cuts, a fade, a dissolve, references, a missing clip
+# A small slice of the demo that still has hard cuts, dissolves, references, a missing clip
 # (driftsync has no narrative-001) and an audio offset (driftsync's audio lags by 400 ms).
 DEMO_SLICE_MODELS = ["aurora-av", "driftsync"]
-DEMO_SLICE_PROMPTS = ["action-002", "advert-002", "dialogue-002", "narrative-001"]
+DEMO_SLICE_PROMPTS = ["action-001", "advert-002", "dialogue-002", "narrative-001"]
 
 
 def _reachable(url: str, default_port: int) -> bool:

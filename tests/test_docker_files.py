@@ -1,0 +1,34 @@
+"""docker/: the compose file parses and runs the five services with healthchecks and named volumes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT
+
+COMPOSE = REPO_ROOT / "docker" / "compose.yml"
+
+
+def test_compose_file_declares_the_stack() -> None:
+    compose = yaml.safe_load(COMPOSE.read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    for name in ("postgres", "redis", "web", "worker"):
+        assert "healthcheck" in services[name], name
+    assert set(compose["volumes"]) == {"pgdata", "redisdata", "media"}
+    assert "gunicorn" in services["web"]["command"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
+    assert (REPO_ROOT / "docker" / "Dockerfile").is_file()
+
+
+@pytest.mark.skipif(not (shutil.which("docker-compose") or shutil.which("docker")), reason="no compose client")
+def test_compose_config_parses_with_the_compose_client() -> None:
+    client = ["docker-compose"] if shutil.which("docker-compose") else ["docker", "compose"]
+    completed = subprocess.run([*client, "-f", str(COMPOSE), "config"], capture_output=True, text=True)
+    if completed.returncode != 0 and "unknown command" in (completed.stderr + completed.stdout).lower():
+        pytest.skip("the docker client has no compose plugin")
+    assert completed.returncode == 0, completed.stderr
