@@ -740,7 +740,7 @@ _MANIFEST_KEY = "\x00manifest"  # claim key of the manifest; cannot collide with
 def validate_manifest(data: Any, prompt_ids: set[str]) -> list[str]:
     """Problems with a parsed manifest.json: {"model": str, "notes": str, "clips": {prompt id: {...}}}."""
     if not isinstance(data, dict):
-        return [f"must be a JSON object, got {_json_type(data)}"]
+        return [f"must be a JSON object, got {json_type(data)}"]
     problems: list[str] = []
     for key in data:
         if key not in ("model", "notes", "clips"):
@@ -748,27 +748,28 @@ def validate_manifest(data: Any, prompt_ids: set[str]) -> list[str]:
     if "model" not in data:
         problems.append('"model" is missing')
     elif not isinstance(data["model"], str) or not data["model"].strip():
-        problems.append(f'"model" must be a non-empty string, got {_json_type(data["model"])}')
+        problems.append(f'"model" must be a non-empty string, got {json_type(data["model"])}')
     if "notes" in data and not isinstance(data["notes"], str):
-        problems.append(f'"notes" must be a string, got {_json_type(data["notes"])}')
+        problems.append(f'"notes" must be a string, got {json_type(data["notes"])}')
     clips = data.get("clips", {})
     if not isinstance(clips, dict):
-        problems.append(f'"clips" must be an object, got {_json_type(clips)}')
+        problems.append(f'"clips" must be an object, got {json_type(clips)}')
         return problems
     for prompt_id, entry in clips.items():
         where = f'"clips"."{prompt_id}"'
         if prompt_id not in prompt_ids:
             problems.append(f"{where}: no such prompt in the suite")
         if not isinstance(entry, dict):
-            problems.append(f"{where} must be an object, got {_json_type(entry)}")
+            problems.append(f"{where} must be an object, got {json_type(entry)}")
             continue
         seed = entry.get("seed")
         if "seed" in entry and (not isinstance(seed, int) or isinstance(seed, bool)):
-            problems.append(f'{where}."seed" must be an integer, got {_json_type(seed)}')
+            problems.append(f'{where}."seed" must be an integer, got {json_type(seed)}')
     return problems
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for messages ("number", "array", ...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):

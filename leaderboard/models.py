@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from leaderboard.vocabulary import PARADIGMS, TASKS
 from scoring.engine import script as fmt
 
 
@@ -116,15 +117,11 @@ class RubricQuestion(models.Model):
 class ModelEntry(models.Model):
     """A generation model in the registry."""
 
-    class Paradigm(models.TextChoices):
-        JOINT = "joint", "joint audio-video"
-        VIDEO_FIRST = "video-first+dubbing", "video-first + dubbing"
-        MODULAR = "modular-agentic", "modular / agentic"
-
-    class Task(models.TextChoices):
-        T2AV = "T2AV", "text to audio-video"
-        TI2AV = "TI2AV", "text + image to audio-video"
-        R2AV = "R2AV", "reference to audio-video"
+    # Choices built from leaderboard.vocabulary, the one definition the demo generator shares.
+    Paradigm = models.TextChoices(
+        "Paradigm", [(value.replace("-", "_").replace("+", "_").upper(), (value, label)) for value, label in PARADIGMS.items()]
+    )
+    Task = models.TextChoices("Task", [(value, (value, label)) for value, label in TASKS.items()])
 
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)

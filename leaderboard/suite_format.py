@@ -28,6 +28,7 @@ from leaderboard.archives import (
     format_bytes,
     is_junk_path,
     iter_archive_members,
+    json_type,
     kind_reason,
     member_path_parts,
     member_path_problem,
@@ -358,22 +359,6 @@ def suite_content_hash(canonical_suite_json: bytes, reference_files: dict[str, P
 # ---------------------------------------------------------------------------------------------
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
 def _show(value: Any) -> str:
     """A value as JSON for messages, cut short."""
     text = json.dumps(value, ensure_ascii=False, default=str)
@@ -449,7 +434,7 @@ class _Report:
 
     def string(self, value: Any, field: str, *, non_empty: bool = True) -> bool:
         if not isinstance(value, str):
-            self(field, f"must be a string, got {_json_type(value)}")
+            self(field, f"must be a string, got {json_type(value)}")
             return False
         if non_empty and not value.strip():
             self(field, "must be a non-empty string")
@@ -458,7 +443,7 @@ class _Report:
 
     def choice(self, value: Any, field: str, allowed: tuple[str, ...]) -> bool:
         if not isinstance(value, str):
-            self(field, f"must be one of {', '.join(allowed)}, got {_json_type(value)}")
+            self(field, f"must be one of {', '.join(allowed)}, got {json_type(value)}")
             return False
         if value not in allowed:
             self(field, f"must be one of {', '.join(allowed)}, got {_show(value)}{_hint(value, allowed)}")
@@ -468,7 +453,7 @@ class _Report:
     def number(self, value: Any, field: str) -> float | None:
         """The value as a float, or None (and a problem) when it is not a finite number."""
         if not _is_number(value):
-            self(field, f"must be a number, got {_json_type(value)}")
+            self(field, f"must be a number, got {json_type(value)}")
             return None
         if not math.isfinite(value):
             self(field, f"must be a finite number, got {value}")
@@ -477,13 +462,13 @@ class _Report:
 
     def array(self, value: Any, field: str) -> TypeGuard[list[Any]]:
         if not isinstance(value, list):
-            self(field, f"must be an array, got {_json_type(value)}")
+            self(field, f"must be an array, got {json_type(value)}")
             return False
         return True
 
     def obj(self, value: Any, field: str) -> TypeGuard[dict[str, Any]]:
         if not isinstance(value, dict):
-            self(field, f"must be an object, got {_json_type(value)}")
+            self(field, f"must be an object, got {json_type(value)}")
             return False
         return True
 
@@ -495,7 +480,7 @@ class _Report:
         for position, number in enumerate(value, start=1):
             item = f"{field}[{position}]"
             if not _is_int(number):
-                self(item, f"must be a shot number (an integer), got {_json_type(number)}")
+                self(item, f"must be a shot number (an integer), got {json_type(number)}")
             elif shot_count is not None and not 1 <= number <= shot_count:
                 self(item, f"must be a shot number between 1 and {shot_count}, got {number}")
             elif number in seen:
@@ -511,7 +496,7 @@ def validate_suite(raw: Any, root: Path) -> tuple[list[FormatProblem], dict[str,
     reference_files: dict[str, Path] = {}
     top = _Report(problems, None)
     if not isinstance(raw, dict):
-        top("", f"must be a JSON object, got {_json_type(raw)}")
+        top("", f"must be a JSON object, got {json_type(raw)}")
         return problems, reference_files
     top.keys(raw, "", SUITE_KEYS_REQUIRED, SUITE_KEYS_OPTIONAL)
     if "name" in raw and top.string(raw["name"], "name") and not _SUITE_NAME_RE.match(raw["name"]):
@@ -536,7 +521,7 @@ def validate_suite(raw: Any, root: Path) -> tuple[list[FormatProblem], dict[str,
     for position, prompt in enumerate(prompts, start=1):
         where = f"prompts[{position}]"
         if not isinstance(prompt, dict):
-            top(where, f"must be an object, got {_json_type(prompt)}")
+            top(where, f"must be an object, got {json_type(prompt)}")
             continue
         prompt_id = prompt.get("id")
         if isinstance(prompt_id, str) and _PROMPT_ID_RE.match(prompt_id):
@@ -551,7 +536,7 @@ def validate_suite(raw: Any, root: Path) -> tuple[list[FormatProblem], dict[str,
                 if isinstance(prompt_id, str):
                     report("id", f"must match {PROMPT_ID_PATTERN} (letters, digits, '_', '-'), got {_show(prompt_id)}")
                 else:
-                    report("id", f"must be a string, got {_json_type(prompt_id)}")
+                    report("id", f"must be a string, got {json_type(prompt_id)}")
         _validate_prompt(prompt, report, root, resolved_root, reference_files)
     return problems, reference_files
 
@@ -761,7 +746,7 @@ def _validate_question(question: dict[str, Any], where: str, report: _Report, sh
     if "answer" in question:
         answer = question["answer"]
         if not _is_int(answer):
-            report(f"{where}.answer", f"must be the index (from 0) of the right choice, got {_json_type(answer)}")
+            report(f"{where}.answer", f"must be the index (from 0) of the right choice, got {json_type(answer)}")
         elif choice_count is not None and not 0 <= answer < choice_count:
             report(
                 f"{where}.answer",

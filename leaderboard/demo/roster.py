@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-PARADIGMS = ("joint", "video-first+dubbing", "modular-agentic")
-TASKS = ("T2AV", "TI2AV", "R2AV")
+from leaderboard.vocabulary import PARADIGMS, TASKS
 
 
 @dataclass(frozen=True)
