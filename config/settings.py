@@ -186,6 +186,8 @@ MSAV_CLIP_TIME_LIMIT_S = MSAV_CLIP_SOFT_TIME_LIMIT_S + 60
 # A clip queued or scoring for longer than this is re-queued by the reaper.
 MSAV_CLIP_STALL_AFTER_S = int(os.environ.get("MSAV_CLIP_STALL_AFTER_S", 30 * 60))
 MSAV_CLIP_MAX_ATTEMPTS = 3
+# An upload still waiting for validation this long had its task lost (broker down): queue it again.
+MSAV_UPLOAD_STALL_AFTER_S = int(os.environ.get("MSAV_UPLOAD_STALL_AFTER_S", 120))
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -14,6 +14,7 @@ from typing import IO
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from config.exceptions import ApplicationError
@@ -28,6 +29,7 @@ ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
 # Which states a submission may enter from which: a transition is one conditional UPDATE, so two
 # workers can never both move the same submission.
 SUBMISSION_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Submission.State.UPLOADED: (Submission.State.VALIDATING,),  # the reaper's retry of a stalled validation
     Submission.State.VALIDATING: (Submission.State.UPLOADED,),
     Submission.State.QUEUED: (Submission.State.VALIDATING, Submission.State.SCORED, Submission.State.FAILED),
     Submission.State.SCORING: (Submission.State.QUEUED,),
@@ -214,8 +216,6 @@ def submission_create(
     is_public: bool = True,
 ) -> Submission:
     """Store an uploaded archive under a path of our choosing and queue its validation."""
-    from leaderboard import tasks  # tasks import services: imported here to keep the cycle out of import time
-
     suffix = archive_suffix(archive_name)
     relative = Path("submissions") / uuid.uuid4().hex / f"archive{suffix}"
     target = Path(settings.MEDIA_ROOT) / relative
@@ -245,11 +245,23 @@ def submission_create(
                 archive_size=size,
                 is_public=is_public,
             )
-            transaction.on_commit(lambda: tasks.validate_submission.delay(submission.pk))
+            transaction.on_commit(lambda: submission_enqueue_validation(submission_id=submission.pk))
     except BaseException:
         shutil.rmtree(target.parent, ignore_errors=True)
         raise
     return submission
+
+
+def submission_enqueue_validation(*, submission_id: int) -> bool:
+    """Queue the validation task; if the broker is down the upload is kept and the reaper queues it later."""
+    from leaderboard import tasks
+
+    try:
+        tasks.validate_submission.delay(submission_id)
+    except Exception:  # kombu raises several types for an unreachable broker; none may lose the upload
+        logger.warning("broker unavailable: submission %s stays uploaded until the reaper queues it", submission_id)
+        return False
+    return True
 
 
 def _chunks(stream: IO[bytes], size: int = 1024 * 1024) -> Iterable[bytes]:
@@ -262,11 +274,10 @@ def _chunks(stream: IO[bytes], size: int = 1024 * 1024) -> Iterable[bytes]:
 
 def submission_transition(*, submission_id: int, to: str, reason: str = "") -> bool:
     """Move a submission to `to` if its current state allows it; False when another actor moved it first."""
-    fields: dict[str, object] = {"state": to, "state_reason": reason}
+    now = timezone.now()
+    fields: dict[str, object] = {"state": to, "state_reason": reason, "updated_at": now}
     if to == Submission.State.SCORED:
-        from django.utils import timezone
-
-        fields["scored_at"] = timezone.now()
+        fields["scored_at"] = now
     moved = Submission.objects.filter(pk=submission_id, state__in=SUBMISSION_TRANSITIONS[to]).update(**fields)
     return moved == 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -180,12 +181,32 @@ def _summarise(entries: list, measured_dimensions: set[str]) -> dict:
     return {"overall": round(overall, 6), "dimensions": dimensions, "prompts": len(entries)}
 
 
-def clips_reap_stalled(*, now: datetime) -> list[int]:
-    """Clips stuck queued or scoring past the deadline: re-queue them, or fail them after too many tries.
+@dataclass(frozen=True)
+class ReapResult:
+    clips_to_score: list[int]
+    submissions_to_validate: list[int]
 
-    Returns the ids to enqueue again. Also settles submissions whose last join was lost.
+
+def pipeline_reap_stalled(*, now: datetime) -> ReapResult:
+    """Find work that stalled and say what to enqueue again, so nothing stays in flight forever.
+
+    Uploads whose validation was never queued (broker down) or whose validating worker died; clips
+    stuck queued or scoring past the deadline (re-queued, or failed after too many tries); and
+    submissions whose every clip is settled but whose last join was lost.
     """
     deadline = now - timedelta(seconds=settings.MSAV_CLIP_STALL_AFTER_S)
+    upload_deadline = now - timedelta(seconds=settings.MSAV_UPLOAD_STALL_AFTER_S)
+    to_validate = [
+        submission_id
+        for submission_id in Submission.objects.filter(
+            state=Submission.State.VALIDATING, updated_at__lt=deadline
+        ).values_list("pk", flat=True)
+        if submission_transition(submission_id=submission_id, to=Submission.State.UPLOADED)
+    ]
+    waiting = Submission.objects.filter(state=Submission.State.UPLOADED, updated_at__lt=upload_deadline)
+    to_validate += list(waiting.exclude(pk__in=to_validate).values_list("pk", flat=True))
+    # Touched so that the next round waits a full period before queueing them again.
+    Submission.objects.filter(pk__in=to_validate).update(updated_at=now)
     stalled = Clip.objects.filter(status__in=(Clip.Status.QUEUED, Clip.Status.SCORING), updated_at__lt=deadline)
     requeue = []
     for clip in stalled:
@@ -198,4 +219,4 @@ def clips_reap_stalled(*, now: datetime) -> list[int]:
         state__in=(Submission.State.QUEUED, Submission.State.SCORING)
     ).values_list("pk", flat=True):
         submission_finish_if_complete(submission_id=submission_id)
-    return requeue
+    return ReapResult(clips_to_score=requeue, submissions_to_validate=to_validate)

@@ -43,10 +43,17 @@ def score_clip(clip_id: int, submission_id: int) -> None:
 
 @shared_task(name="scoring.reap_stalled", acks_late=True)
 def reap_stalled() -> None:
-    requeue = services.clips_reap_stalled(now=timezone.now())
     from leaderboard.models import Clip
+    from leaderboard.tasks import validate_submission
 
-    for clip in Clip.objects.filter(pk__in=requeue).only("pk", "submission_id"):
+    reaped = services.pipeline_reap_stalled(now=timezone.now())
+    for submission_id in reaped.submissions_to_validate:
+        validate_submission.delay(submission_id)
+    for clip in Clip.objects.filter(pk__in=reaped.clips_to_score).only("pk", "submission_id"):
         score_clip.delay(clip.pk, clip.submission_id)
-    if requeue:
-        logger.warning("re-queued %d stalled clips", len(requeue))
+    if reaped.clips_to_score or reaped.submissions_to_validate:
+        logger.warning(
+            "re-queued %d stalled clips and %d uploads",
+            len(reaped.clips_to_score),
+            len(reaped.submissions_to_validate),
+        )
