@@ -150,7 +150,7 @@ MSAV_CLIP_MAX_BYTES = int(os.environ.get("MSAV_CLIP_MAX_BYTES", 200 * 1024**2))
 MSAV_PROBE_TIMEOUT_S = float(os.environ.get("MSAV_PROBE_TIMEOUT_S", 20))
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://localhost//"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = VAR_DIR / "broker"
     (BROKER_DIR / "queue").mkdir(parents=True, exist_ok=True)
