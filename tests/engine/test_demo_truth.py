@@ -2,56 +2,25 @@
 
 from __future__ import annotations
 
-import json
+import io
 from pathlib import Path
 
-from scoring import engine
-from scoring.engine.script import prompt_from_dict
+from django.core.management import call_command
 
-FRAME_TOLERANCE = 2
-OFFSET_TOLERANCE_MS = 40
+from leaderboard.demo.evaluation import OFFSET_TOLERANCE_MS, check_against_truth
 
 
-def _scored_demo(demo_dir: Path) -> list[tuple[dict, dict, dict]]:
-    """(truth of one clip, its scored result, its truth file's header) for every demo clip present."""
-    prompts = {p["id"]: prompt_from_dict(p) for p in json.loads((demo_dir / "suite" / "suite.json").read_text())["prompts"]}
-    scored = []
-    for truth_file in sorted((demo_dir / "truth").glob("*.json")):
-        truth = json.loads(truth_file.read_text())
-        for prompt_id, clip_truth in truth["clips"].items():
-            if clip_truth["missing"]:
-                continue
-            clip = demo_dir / "clips" / truth["model"] / f"{prompt_id}.mp4"
-            scored.append((clip_truth, engine.score_clip(clip, prompts[prompt_id]).to_dict(), truth))
-    return scored
+def test_boundaries_and_offsets_match_the_generated_truth(demo_dir: Path) -> None:
+    check = check_against_truth(demo_dir)
+
+    assert check.clips > 0
+    assert check.f1 >= 0.9, check.summary()
+    assert check.offsets, "no clip of the demo slice had a measurable offset"
+    assert max(check.offset_errors_ms) <= OFFSET_TOLERANCE_MS, check.offsets
+    assert {truth for _, _, truth, _ in check.offsets} >= {0.0, 400.0}  # the in-sync and the late-audio model
 
 
-def test_detected_boundaries_match_the_generated_cuts_and_transitions(demo_dir: Path) -> None:
-    matched = detected_total = truth_total = 0
-    for clip_truth, result, header in _scored_demo(demo_dir):
-        fps = header["fps"]
-        truth_frames = [b["frame"] for b in clip_truth["boundaries"]]
-        detected_frames = [round(t * fps) for t in result["evidence"]["shots"]["boundaries_s"]]
-        remaining = list(detected_frames)
-        for frame in truth_frames:
-            near = [d for d in remaining if abs(d - frame) <= FRAME_TOLERANCE]
-            if near:
-                matched += 1
-                remaining.remove(min(near, key=lambda d: abs(d - frame)))
-        detected_total += len(detected_frames)
-        truth_total += len(truth_frames)
-    precision, recall = matched / detected_total, matched / truth_total
-    f1 = 2 * precision * recall / (precision + recall)
-    assert f1 >= 0.9, f"boundary F1 {f1:.3f} (precision {precision:.3f}, recall {recall:.3f})"
-
-
-def test_measured_audio_offsets_match_the_generated_offsets(demo_dir: Path) -> None:
-    measured = []
-    for clip_truth, result, _ in _scored_demo(demo_dir):
-        sync = result["evidence"]["sync"]
-        if result["metrics"]["sync_offset"]["status"] == "measured":
-            measured.append((clip_truth["audio_offset_ms"], sync["offset_ms"]))
-    assert measured, "no clip of the demo slice had a measurable offset"
-    errors = [abs(found - truth) for truth, found in measured]
-    assert max(errors) <= OFFSET_TOLERANCE_MS, measured
-    assert {truth for truth, _ in measured} >= {0, 400}  # both the in-sync and the late-audio model
+def test_evaluate_demo_command_prints_the_figures(demo_dir: Path) -> None:
+    out = io.StringIO()
+    call_command("evaluate_demo", str(demo_dir), stdout=out)
+    assert "F1" in out.getvalue() and "offsets: measured on" in out.getvalue()

@@ -29,7 +29,7 @@ EXCLUDE_S = 0.12  # the runner-up peak is looked for outside +-EXCLUDE_S of the 
 EVENT_GAP_S = 0.25  # visual events closer than this count once
 FULL_CONFIDENCE_EVENTS = 4  # with fewer distinct visual events the confidence is scaled down
 MIN_VISUAL_EVENTS = 3  # two events line up with some onset of a rhythmic track at several lags
-MIN_CONFIDENCE = 0.35  # below this the offset is reported as not measured
+MIN_CONFIDENCE = 0.4  # below this the offset is reported as not measured: a wrong offset costs more than none
 OFFSET_ZERO_S = 2.0  # MSAVBench: score = max(0, 1 - |dt| / 2 s)
 
 
@@ -162,13 +162,21 @@ def sync_metric(decoded: DecodedClip, seg: SegmentationResult) -> tuple[MetricVa
             f"only {estimate.visual_events} distinct visual event(s): too few to tell the offset "
             f"(at least {MIN_VISUAL_EVENTS} needed)"
         )
-        evidence["reason"] = reason
-        return not_measured(name, reason, tool, version, raw=evidence), evidence
+        return _rejected(name, reason, tool, version, evidence)
     if estimate.confidence < MIN_CONFIDENCE:
         reason = (
             f"no clear audio-visual correlation peak (confidence {estimate.confidence:.2f} < {MIN_CONFIDENCE:.2f})"
         )
-        evidence["reason"] = reason
-        return not_measured(name, reason, tool, version, raw=evidence), evidence
+        return _rejected(name, reason, tool, version, evidence)
     score = max(0.0, 1.0 - abs(estimate.offset_s) / OFFSET_ZERO_S)
     return measured(name, score, tool, version, evidence), evidence
+
+
+def _rejected(
+    name: str, reason: str, tool: str, version: str, evidence: dict[str, object]
+) -> tuple[MetricValue, dict[str, object]]:
+    """Not measured: the estimate stays in the evidence as rejected, so no reader takes it for the offset."""
+    evidence["rejected_offset_ms"] = evidence["offset_ms"]
+    evidence["offset_ms"] = None
+    evidence["reason"] = reason
+    return not_measured(name, reason, tool, version, raw=evidence), evidence
