@@ -61,15 +61,8 @@ def demo_accounts_ensure() -> None:
 def demo_media_ensure(out_dir: Path) -> bool:
     """Reuse a complete demo already in out_dir (whatever slice it holds), else generate the full demo."""
     stamp = generator.load_manifest(out_dir)
-    if stamp is not None and generator.demo_is_complete(
-        out_dir,
-        seed=stamp["seed"],
-        models=stamp["models"],
-        prompts=stamp["prompts"],
-        width=stamp["width"],
-        height=stamp["height"],
-        fps=stamp["fps"],
-    ):
+    parameters = ("seed", "models", "prompts", "width", "height", "fps")
+    if stamp is not None and generator.demo_is_complete(out_dir, **{name: stamp[name] for name in parameters}):
         return False
     generator.generate_demo(out_dir)
     return True

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from leaderboard import services
 from leaderboard.models import Clip, Submission
 from scoring.services import pipeline_reap_stalled
+from tests.conftest import REPO_ROOT, worker_env
 from tests.factories import demo_archive, demo_models, import_demo_suite, model_entry, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -28,35 +30,36 @@ def submission(demo_dir: Path, media_root: Path) -> Submission:
     )
 
 
-@pytest.fixture
-def broker_down():  # type: ignore[no-untyped-def]
-    """Point the producer at a port where nothing listens (a real refused connection, not a mock)."""
-    saved = celery_app.conf.broker_url, celery_app.conf.broker_connection_retry, celery_app.conf.task_publish_retry
-    celery_app.pool.force_close_all()
-    celery_app._pool = None
-    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
-    celery_app.conf.task_publish_retry = False
-    yield
-    celery_app.pool.force_close_all()
-    celery_app._pool = None
-    celery_app.conf.broker_url, celery_app.conf.broker_connection_retry, celery_app.conf.task_publish_retry = saved
+UPLOAD_WITH_BROKER_DOWN = """
+from leaderboard import services
+from leaderboard.models import ModelEntry, Suite
+with open({archive!r}, "rb") as stream:
+    submission = services.submission_create(
+        owner=None, model=ModelEntry.objects.get(name="Mine"), suite=Suite.objects.get(),
+        archive=stream, archive_name="a.zip",
+    )
+print(submission.pk)
+"""
 
 
-def test_an_upload_while_the_broker_is_down_is_kept_and_queued_later(
-    demo_dir: Path, media_root: Path, broker_down: None, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
-) -> None:
-    suite = import_demo_suite(demo_dir)
-    owner = user_with_role("rita")
-    payload = demo_archive(demo_dir, demo_models(demo_dir)[0]["slug"]).read_bytes()
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_while_the_broker_is_down_is_kept_and_queued_later(demo_dir: Path, media_root: Path) -> None:
+    import_demo_suite(demo_dir)
+    model_entry("Mine")
+    archive = demo_archive(demo_dir, demo_models(demo_dir)[0]["slug"])
+    # A real refused connection: the uploading process talks to a port where no broker listens.
+    env = worker_env(CELERY_BROKER_URL="redis://127.0.0.1:9/0", MEDIA_ROOT=str(media_root))
 
-    with django_capture_on_commit_callbacks(execute=True):
-        submission = services.submission_create(
-            owner=owner, model=model_entry("Mine", owner=owner), suite=suite,
-            archive=io.BytesIO(payload), archive_name="a.zip",
-        )
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", UPLOAD_WITH_BROKER_DOWN.format(archive=str(archive))],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
 
-    submission.refresh_from_db()
-    assert submission.state == Submission.State.UPLOADED and Path(submission.archive.path).read_bytes() == payload
+    assert completed.returncode == 0, completed.stderr
+    assert "broker unavailable" in completed.stderr
+    submission = Submission.objects.get(pk=int(completed.stdout.strip().splitlines()[-1]))
+    assert submission.state == Submission.State.UPLOADED
+    assert Path(submission.archive.path).read_bytes() == archive.read_bytes()
     assert pipeline_reap_stalled(now=timezone.now()).submissions_to_validate == []  # not stalled yet
     later = timezone.now() + timedelta(minutes=5)
     assert pipeline_reap_stalled(now=later).submissions_to_validate == [submission.pk]
