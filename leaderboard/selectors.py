@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from leaderboard.models import Clip, ModelEntry, Submission, Suite
 from scoring import engine
 from scoring.engine.catalog import DIMENSIONS
-from scoring.models import SubmissionScore
+from scoring.models import ClipScore, SubmissionScore
 
 SORTABLE_COLUMNS = ("rank", "model", "organisation", "overall", "prompts", *DIMENSIONS)
 
@@ -124,6 +124,11 @@ def submission_progress(*, submission: Submission) -> dict:
     """What the submission page shows and polls: state, clips done / total, per-clip status and reasons."""
     clips = list(submission.clips.select_related("prompt").order_by("prompt__position"))
     done = sum(1 for clip in clips if clip.status in Clip.TERMINAL)
+    clip_overall = dict(
+        ClipScore.objects.filter(clip__submission=submission, engine_version=engine.ENGINE_VERSION).values_list(
+            "clip_id", "overall"
+        )
+    )
     aggregate = submission.scores.filter(engine_version=engine.ENGINE_VERSION).first() or submission.scores.order_by(
         "-created_at"
     ).first()
@@ -139,6 +144,7 @@ def submission_progress(*, submission: Submission) -> dict:
                 "prompt": clip.prompt.prompt_id,
                 "status": clip.status,
                 "reason": clip.status_reason,
+                "overall": clip_overall.get(clip.pk),
             }
             for clip in clips
         ],
@@ -152,4 +158,33 @@ def submission_progress(*, submission: Submission) -> dict:
             "dimensions": aggregate.dimensions,
             "failed_prompts": aggregate.failed_prompts,
         },
+    }
+
+
+def clip_result(*, clip: Clip) -> dict | None:
+    """A clip's stored result for the current engine: every metric with value, status, tool and version, and the evidence."""
+    score = clip.scores.filter(engine_version=engine.ENGINE_VERSION).prefetch_related("metrics").first()
+    if score is None:
+        return None
+    return {
+        "clip": clip.pk,
+        "prompt": clip.prompt.prompt_id,
+        "engine_version": score.engine_version,
+        "overall": score.overall,
+        "dimensions": score.dimensions,
+        "metrics": {
+            metric.name: {
+                "dimension": metric.dimension,
+                "value": metric.value,
+                "status": metric.status,
+                "tool": metric.tool,
+                "version": metric.version,
+                "raw": metric.raw,
+                "reason": metric.reason,
+            }
+            for metric in score.metrics.all()
+        },
+        "missing": score.missing,
+        "flags": score.flags,
+        "evidence": score.evidence,
     }

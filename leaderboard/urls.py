@@ -12,4 +12,5 @@ urlpatterns = [
     path("submissions/<int:pk>/", views.submission_detail, name="submission"),
     path("submissions/<int:pk>/progress.json", views.submission_progress, name="submission_progress"),
     path("clips/<int:pk>/media", views.clip_media, name="clip_media"),
+    path("clips/<int:pk>/result.json", views.clip_result, name="clip_result"),
 ]

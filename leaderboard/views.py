@@ -124,6 +124,18 @@ def submission_progress(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @require_GET
+def clip_result(request: HttpRequest, pk: int) -> JsonResponse:
+    """A clip's metrics and evidence as JSON: why its numbers are what they are."""
+    clip = get_object_or_404(Clip.objects.select_related("submission", "prompt"), pk=pk)
+    if not selectors.submission_visible_to(submission=clip.submission, user=request.user):
+        raise Http404("no such clip")
+    result = selectors.clip_result(clip=clip)
+    if result is None:
+        return JsonResponse({"message": f"clip {clip.pk} has no score yet (status: {clip.status})"}, status=404)
+    return JsonResponse(result)
+
+
+@require_GET
 def clip_media(request: HttpRequest, pk: int) -> FileResponse:
     """A clip's file, from the path the platform chose, as inert media that the browser will not run."""
     clip = get_object_or_404(Clip.objects.select_related("submission"), pk=pk)

@@ -4,6 +4,7 @@
   const section = document.getElementById("progress");
   if (!section) return;
   const url = section.dataset.progressUrl;
+  const resultUrl = section.dataset.clipResultUrl;  // for clip id 0; the id is substituted
   const finished = new Set(["scored", "failed", "cancelled"]);
   const fmt = (v) => (v === null || v === undefined ? "\u2014" : Number(v).toFixed(3));
 
@@ -21,12 +22,27 @@
       body.replaceChildren(...data.clips.map((clip) => {
         const row = document.createElement("tr");
         row.dataset.clip = clip.id;
-        for (const [text, cls] of [[clip.prompt, ""], [clip.status, "status status-" + clip.status], [clip.reason, ""]]) {
+        for (const [text, cls] of [[clip.prompt, ""], [clip.status, "status status-" + clip.status]]) {
           const cell = document.createElement("td");
           cell.textContent = text;
           if (cls) cell.className = cls;
           row.appendChild(cell);
         }
+        const score = document.createElement("td");
+        score.className = "num";
+        if (clip.overall === null || clip.overall === undefined) {
+          score.textContent = "\u2014";
+        } else {
+          const link = document.createElement("a");
+          link.href = resultUrl.replace("/0/", "/" + clip.id + "/");
+          link.title = "metrics and evidence";
+          link.textContent = fmt(clip.overall);
+          score.appendChild(link);
+        }
+        row.appendChild(score);
+        const reason = document.createElement("td");
+        reason.textContent = clip.reason;
+        row.appendChild(reason);
         return row;
       }));
     }

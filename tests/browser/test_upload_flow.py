@@ -63,6 +63,10 @@ def test_researcher_uploads_in_the_browser_and_sees_it_ranked(
     page.screenshot(path=str(SCREENSHOTS / "submission-scored.png"), full_page=True)
     assert page.locator("#count").inner_text().startswith(page.locator("#bar").get_attribute("max"))
     assert page.locator("#score-overall").inner_text() != "—"
+    page.click("#clip-rows a >> nth=0")  # a clip's score links to its metrics and evidence
+    assert '"evidence"' in page.content() and '"tool"' in page.content()
+    page.go_back()
+    page.wait_for_selector("#state.state-scored")
 
     page.click("text=Leaderboard")
     page.wait_for_selector("table.leaderboard")

@@ -166,3 +166,29 @@ def test_clip_media_is_served_inert_under_an_opaque_name(client, suite, demo_dir
 
 def test_healthz(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/healthz").content == b"ok"
+
+
+def test_a_clips_result_shows_every_metric_with_tool_and_the_evidence(client, suite, demo_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    from scoring import services as scoring_services
+
+    owner = user_with_role("rita")
+    archive = demo_archive(demo_dir, demo_models(demo_dir)[0]["slug"])
+    with open(archive, "rb") as stream:
+        submission = services.submission_create(
+            owner=owner, model=model_entry("Mine", owner=owner), suite=suite, archive=stream, archive_name="a.zip"
+        )
+    first, second = services.submission_validate(submission_id=submission.pk)[:2]
+    scoring_services.clip_score(clip_id=first)
+    client.force_login(owner)
+
+    result = client.get(f"/clips/{first}/result.json").json()
+    assert result["engine_version"] == engine.ENGINE_VERSION
+    assert set(result["dimensions"]) == {"video", "audio", "shot", "reference", "sync"}
+    assert all({"value", "status", "tool", "version"} <= set(m) for m in result["metrics"].values())
+    assert "boundaries_s" in result["evidence"]["shots"]
+    unscored = client.get(f"/clips/{second}/result.json")
+    assert unscored.status_code == 404 and "no score yet" in unscored.json()["message"]
+    progress = client.get(f"/submissions/{submission.pk}/progress.json").json()
+    assert {c["id"]: c["overall"] for c in progress["clips"]}[first] == pytest.approx(result["overall"])
+    client.logout()
+    assert client.get(f"/clips/{first}/result.json").status_code == 404  # private until scored and public
