@@ -65,7 +65,7 @@ VOICES: dict[str, Voice] = {
 
 
 def _midi_hz(note: float) -> float:
-    return 440.0 * 2.0 ** ((note - 69) / 12)
+    return 440.0 * float(2.0 ** ((note - 69) / 12))
 
 
 def syllable_count(text: str, language: str) -> int:
@@ -186,9 +186,9 @@ def _tone(freq: float, n: int, shape: str) -> np.ndarray:
     if shape == "square":
         return np.sign(np.sin(2 * np.pi * freq * t)) * 0.5
     if shape == "saw":
-        return sum(np.sin(2 * np.pi * freq * k * t) / k for k in range(1, 7)) * 0.6
+        return sum((np.sin(2 * np.pi * freq * k * t) / k for k in range(1, 7)), np.zeros(n)) * 0.6
     # Soft piano-ish: a few decaying harmonics.
-    return sum(np.sin(2 * np.pi * freq * k * t) * 0.5**k for k in range(1, 5))
+    return sum((np.sin(2 * np.pi * freq * k * t) * 0.5**k for k in range(1, 5)), np.zeros(n))
 
 
 def _kick(n: int) -> np.ndarray:
@@ -199,7 +199,8 @@ def _kick(n: int) -> np.ndarray:
 
 def _hat(n: int, rng: np.random.Generator) -> np.ndarray:
     b, a = signal.butter(2, 7000 / (SAMPLE_RATE / 2), "high")
-    return signal.lfilter(b, a, rng.standard_normal(n)) * np.exp(-np.arange(n) / (0.02 * SAMPLE_RATE))
+    hat: np.ndarray = signal.lfilter(b, a, rng.standard_normal(n)) * np.exp(-np.arange(n) / (0.02 * SAMPLE_RATE))
+    return hat
 
 
 def music(n: int, tempo: float, key: int, style: str, rng: np.random.Generator) -> np.ndarray:
@@ -296,7 +297,8 @@ def hit(kind: str, rng: np.random.Generator) -> np.ndarray:
         b, a = signal.butter(2, 800 / 24000, "low")
         x = np.sin(2 * np.pi * np.cumsum(f) / SAMPLE_RATE) * np.exp(-t / 0.09)
         x += signal.lfilter(b, a, rng.standard_normal(n)) * np.exp(-t / 0.02) * 2
-    return x / np.max(np.abs(x))
+    normalised: np.ndarray = x / np.max(np.abs(x))
+    return normalised
 
 
 HIT_SOUND = {"flash": "snap", "pop": "blip", "jump": "thud"}

@@ -436,7 +436,8 @@ def _write_stamp(manifest: DemoManifest) -> None:
 def load_manifest(out_dir: Path) -> dict[str, Any] | None:
     """The stamp of the last complete run in out_dir, or None."""
     try:
-        return json.loads((Path(out_dir) / STAMP_NAME).read_text())
+        stamp: dict[str, Any] = json.loads((Path(out_dir) / STAMP_NAME).read_text())
+        return stamp
     except (OSError, ValueError):
         return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import av
 import numpy as np
@@ -228,10 +228,11 @@ def _blend(outgoing: np.ndarray, incoming: np.ndarray, alpha: float, transition:
         mixed[:, :edge] = b[:, :edge]
     else:  # dissolve
         mixed = a * (1 - alpha) + b * alpha
-    return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+    blended: np.ndarray = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+    return blended
 
 
-def _paint_disc(x: np.ndarray, params: dict, strength: float) -> None:
+def _paint_disc(x: np.ndarray, params: dict[str, Any], strength: float) -> None:
     H, W = x.shape[:2]
     r = int(round(params["radius"] * H))
     disc, ring = _disc(r)
@@ -279,9 +280,9 @@ def write_clip(path: Path, frames: Iterator[av.VideoFrame], audio: np.ndarray, *
         samples = np.asarray(audio, dtype=np.float32)
         for start in range(0, len(samples), AUDIO_FRAME):
             chunk = samples[start : start + AUDIO_FRAME]
-            frame = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
-            frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, start, Fraction(1, SAMPLE_RATE)
-            container.mux(sound.encode(frame))
+            aframe = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
+            aframe.sample_rate, aframe.pts, aframe.time_base = SAMPLE_RATE, start, Fraction(1, SAMPLE_RATE)
+            container.mux(sound.encode(aframe))
         container.mux(sound.encode(None))
     finally:
         container.close()

@@ -17,8 +17,8 @@ def _skimage(name: str, index: int | None = None) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
         import skimage.data
 
-        image = getattr(skimage.data, name)()
-        return image[index] if index is not None else image
+        image: np.ndarray = getattr(skimage.data, name)()
+        return np.asarray(image[index]) if index is not None else image
 
     return load
 
@@ -117,7 +117,8 @@ def _edges(image: np.ndarray, sigma: float) -> np.ndarray:
     """Edge strength in [0, 1] of a float RGB image, smoothed first so textures do not all become edges."""
     luma = ndimage.gaussian_filter(_luma(image), sigma)
     magnitude = np.hypot(ndimage.sobel(luma, 0), ndimage.sobel(luma, 1))
-    return np.clip(magnitude / (np.percentile(magnitude, 97) + 1e-6), 0.0, 1.0)
+    edges: np.ndarray = np.clip(magnitude / (np.percentile(magnitude, 97) + 1e-6), 0.0, 1.0)
+    return edges
 
 
 def apply_style(image: np.ndarray, style: str) -> np.ndarray:
@@ -155,9 +156,10 @@ def apply_style(image: np.ndarray, style: str) -> np.ndarray:
     elif style == "pixel":
         # Big pixels and a small palette: 8-bit game art.
         block = max(4, h // 60)
-        small = np.asarray(Image.fromarray(image).resize((max(1, w // block), max(1, h // block)), Image.BOX))
+        small_size = (max(1, w // block), max(1, h // block))
+        small = np.asarray(Image.fromarray(image).resize(small_size, Image.Resampling.BOX))
         small = (np.round(small.astype(np.float32) / 255 * 4) / 4 * 255).astype(np.uint8)
-        x = np.asarray(Image.fromarray(small).resize((w, h), Image.NEAREST)).astype(np.float32)
+        x = np.asarray(Image.fromarray(small).resize((w, h), Image.Resampling.NEAREST)).astype(np.float32)
     elif style == "cyberpunk":
         # Magenta-cyan grade, crushed blacks and neon edge glow.
         luma = _luma(x)[:, :, None] / 255
@@ -182,14 +184,14 @@ def stage(key: str, style: str, base_width: int, style_width: int | None = None)
         h, w = styled_small.shape[:2]
         scale = base_width / style_width
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        styled = np.asarray(Image.fromarray(styled_small).resize(size, Image.BICUBIC))
+        styled = np.asarray(Image.fromarray(styled_small).resize(size, Image.Resampling.BICUBIC))
     else:
         photo = load_photo(key)
         h, w = photo.shape[:2]
         window_w = min(w, h * 16 / 9)
         scale = base_width / window_w
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        resized = np.asarray(Image.fromarray(photo).resize(size, Image.LANCZOS))
+        resized = np.asarray(Image.fromarray(photo).resize(size, Image.Resampling.LANCZOS))
         styled = apply_style(resized, style)
     styled = np.ascontiguousarray(styled)
     styled.setflags(write=False)

@@ -46,7 +46,7 @@ class DemoModel:
 
     def registry_entry(self) -> dict[str, Any]:
         """The models.json entry: registry fields plus the defect parameters behind the description."""
-        entry = {
+        entry: dict[str, Any] = {
             "name": self.name,
             "slug": self.slug,
             "organisation": self.organisation,

@@ -28,10 +28,10 @@ _EXPORTS = {
 __all__ = ["ENGINE_VERSION", *_EXPORTS]
 
 if TYPE_CHECKING:
-    from .errors import ClipDecodeError, ClipTimeoutError
-    from .metrics.base import MetricValue
-    from .pipeline import ClipResult, score_clip
-    from .probe import ClipProbe, probe_clip
+    from .errors import ClipDecodeError as ClipDecodeError, ClipTimeoutError as ClipTimeoutError
+    from .metrics.base import MetricValue as MetricValue
+    from .pipeline import ClipResult as ClipResult, score_clip as score_clip
+    from .probe import ClipProbe as ClipProbe, probe_clip as probe_clip
 
 
 def __getattr__(name: str) -> Any:

@@ -283,11 +283,12 @@ def decode_clip(
                         audio_errors += 1
                     continue
                 if packet.stream.type == "video":
-                    if not all(video.add(frame) for frame in frames):
+                    if not all(video.add(frame) for frame in frames if isinstance(frame, av.VideoFrame)):
                         break
                 else:
                     for aframe in frames:
-                        sound.add(aframe)
+                        if isinstance(aframe, av.AudioFrame):
+                            sound.add(aframe)
         except av.FFmpegError as exc:
             if not video.times:
                 raise ClipDecodeError(f"the video stream does not decode ({describe_av_error(exc)})", p) from exc

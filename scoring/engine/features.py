@@ -134,7 +134,8 @@ class PairDistance:
         shots with similar tones. The histogram term is halved because a cut's histogram distance is
         typically about twice its mean grey difference, so both contribute about equally.
         """
-        return 0.5 * self.hist + np.minimum(1.0, self.compensated)
+        combined: np.ndarray = 0.5 * self.hist + np.minimum(1.0, self.compensated)
+        return combined
 
 
 def pair_distance(
@@ -215,16 +216,20 @@ def blend_fraction(g: np.ndarray, start: int, end: int) -> np.ndarray:
     rows, cols = h // bh, w // bw
 
     def blocks(x: np.ndarray) -> np.ndarray:
-        return x[:, : rows * bh, : cols * bw].reshape(x.shape[0], rows, bh, cols, bw).sum(axis=(2, 4))
+        summed: np.ndarray = x[:, : rows * bh, : cols * bw].reshape(x.shape[0], rows, bh, cols, bw).sum(axis=(2, 4))
+        return summed
 
     norm = blocks(direction * direction)
     fit = blocks(direction * offset) / np.maximum(norm, 1e-9)
     changing = norm[0] >= 0.25 * float(np.median(norm[0])) if norm[0].size else np.zeros(0, dtype=bool)
     changing &= norm[0] > 1e-6
+    fraction: np.ndarray
     if not changing.any():
         total = np.maximum((direction * direction).sum(axis=(1, 2)), 1e-9)
-        return ((direction * offset).sum(axis=(1, 2)) / total).astype(np.float32)
-    return np.median(fit[:, changing], axis=1).astype(np.float32)
+        fraction = ((direction * offset).sum(axis=(1, 2)) / total).astype(np.float32)
+    else:
+        fraction = np.median(fit[:, changing], axis=1).astype(np.float32)
+    return fraction
 
 
 def _residual(g: np.ndarray, a: int, b: int) -> tuple[np.ndarray, float]:

@@ -79,7 +79,7 @@ def probe_clip(path: str | Path, *, timeout_s: float = 10.0, check_frames: int =
     with container:
         format_name = container.format.name if container.format else "unknown"
         if not container.streams.video:
-            kinds = sorted({s.type for s in container.streams}) or ["no streams at all"]
+            kinds: list[str] = sorted({s.type for s in container.streams}) or ["no streams at all"]
             raise ClipDecodeError(f"no video stream (the file holds: {', '.join(kinds)})", p)
         if any(marker in format_name for marker in _IMAGE_FORMATS):
             raise ClipDecodeError(f"a still image ({format_name}), not a video clip", p)

@@ -195,7 +195,8 @@ def _rolling_baseline(values: np.ndarray, half_window: int, exclude: int) -> np.
     size = 2 * half_window + 1
     footprint = np.ones(size, dtype=bool)
     footprint[half_window - exclude : half_window + exclude + 1] = False
-    return ndimage.percentile_filter(values, BASELINE_PERCENTILE, footprint=footprint, mode="nearest")
+    baseline: np.ndarray = ndimage.percentile_filter(values, BASELINE_PERCENTILE, footprint=footprint, mode="nearest")
+    return baseline
 
 
 def _confidence(strength: float) -> float:

@@ -47,7 +47,8 @@ def _frame_rms_db(mono: np.ndarray, frame: int) -> np.ndarray:
     frames = mono[: count * frame].reshape(count, frame).astype(np.float64)
     power = np.mean(frames**2, axis=1)
     with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(power)
+        db: np.ndarray = 10.0 * np.log10(power)
+    return db
 
 
 def loudness(decoded: DecodedClip) -> MetricValue:

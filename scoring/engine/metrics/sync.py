@@ -56,7 +56,8 @@ def audio_onset_envelope(mono: np.ndarray, rate: int, start_s: float, grid_t: np
     flux[1:] = np.maximum(0.0, np.diff(log_mag, axis=0)).sum(axis=1)
     # Frame k covers samples [k*hop, k*hop + window): its change is dated at the window centre.
     times = start_s + (np.arange(flux.size) * hop + window / 2.0) / rate
-    return np.interp(grid_t, times, flux, left=0.0, right=0.0)
+    envelope: np.ndarray = np.interp(grid_t, times, flux, left=0.0, right=0.0)
+    return envelope
 
 
 def visual_onset_envelope(decoded: DecodedClip, masked: np.ndarray, grid_t: np.ndarray) -> np.ndarray:
@@ -75,7 +76,8 @@ def visual_onset_envelope(decoded: DecodedClip, masked: np.ndarray, grid_t: np.n
     onset = np.zeros_like(novelty)
     onset[1:] = np.maximum(0.0, np.diff(novelty))
     onset[masked] = 0.0
-    return np.interp(grid_t, decoded.timestamps_s, onset, left=0.0, right=0.0)
+    envelope: np.ndarray = np.interp(grid_t, decoded.timestamps_s, onset, left=0.0, right=0.0)
+    return envelope
 
 
 def _normalise(envelope: np.ndarray) -> np.ndarray:
