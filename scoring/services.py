@@ -213,7 +213,7 @@ def pipeline_reap_stalled(*, now: datetime) -> ReapResult:
         if clip.attempts >= settings.MSAV_CLIP_MAX_ATTEMPTS:
             clip_fail(clip_id=clip.pk, reason=f"gave up after {clip.attempts} attempts that did not finish")
         else:
-            Clip.objects.filter(pk=clip.pk, status=clip.status).update(status=Clip.Status.QUEUED, updated_at=timezone.now())
+            Clip.objects.filter(pk=clip.pk, status=clip.status).update(status=Clip.Status.QUEUED, updated_at=now)
             requeue.append(clip.pk)
     for submission_id in Submission.objects.filter(
         state__in=(Submission.State.QUEUED, Submission.State.SCORING)
