@@ -58,9 +58,12 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "leaderboard",
     "scoring",
     "annotation",
+    "annotation.ranking",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +197,20 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# OpenAPI at /api/schema/, Swagger UI at /api/docs/; the UI's assets come from the sidecar package
+# (served as static files) because these machines and many users have no internet.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MSAV Arena API",
+    "DESCRIPTION": "Submissions, scores, human judgments, rankings and the automatic-vs-human correlation of MSAV Arena.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 LOGGING = {

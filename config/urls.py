@@ -17,7 +17,11 @@ def healthz(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include("config.api_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("leaderboard.researcher_urls")),
+    path("", include("annotation.urls")),
+    path("", include("annotation.ranking.urls")),
     path("", include("leaderboard.urls")),
 ]

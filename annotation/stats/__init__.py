@@ -1,0 +1,1 @@
+"""Pure statistics of human judgments (no Django): Bradley-Terry ratings, correlation, sampling, agreement."""

@@ -1,0 +1,3 @@
+"""URL routes; filled by the area that owns this module."""
+
+urlpatterns: list = []
