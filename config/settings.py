@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -113,6 +114,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ----------------------------------------------------------------------------------
+# The public leaderboard's rendered pages and JSON (see leaderboard.cache). CACHE_URL=redis://...
+# in production (shared by every web process); process-local memory in the embedded default.
+CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "msav"}
+    }
+elif CACHE_URL in ("", "locmem://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "msav-arena"}}
+else:
+    raise ImproperlyConfigured(f"CACHE_URL: expected redis://host:port/db, rediss://... or locmem://, got {CACHE_URL!r}")
+# A view that returns a constant, the peer that `manage.py bench_leaderboard` measures pages against.
+MSAV_BENCH_CONSTANT_VIEW = env_bool("MSAV_BENCH_CONSTANT_VIEW", False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -184,7 +184,8 @@ def _unit_rms(x: np.ndarray) -> np.ndarray:
 def _tone(freq: float, n: int, shape: str) -> np.ndarray:
     t = np.arange(n) / SAMPLE_RATE
     if shape == "square":
-        return np.sign(np.sin(2 * np.pi * freq * t)) * 0.5
+        square: np.ndarray = np.sign(np.sin(2 * np.pi * freq * t)) * 0.5
+        return square
     if shape == "saw":
         return sum((np.sin(2 * np.pi * freq * k * t) / k for k in range(1, 7)), np.zeros(n)) * 0.6
     # Soft piano-ish: a few decaying harmonics.
@@ -194,7 +195,8 @@ def _tone(freq: float, n: int, shape: str) -> np.ndarray:
 def _kick(n: int) -> np.ndarray:
     t = np.arange(n) / SAMPLE_RATE
     freq = 50 + 70 * np.exp(-t / 0.03)
-    return np.sin(2 * np.pi * np.cumsum(freq) / SAMPLE_RATE) * np.exp(-t / 0.12)
+    kick: np.ndarray = np.sin(2 * np.pi * np.cumsum(freq) / SAMPLE_RATE) * np.exp(-t / 0.12)
+    return kick
 
 
 def _hat(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -11,6 +11,7 @@ from typing import Any
 from . import ENGINE_VERSION
 from .aggregate import aggregate
 from .catalog import METRICS
+from .config import DEFAULT_CONFIG, EngineConfig
 from .decode import DecodedClip, decode_clip
 from .metrics.audio import AUDIO_METRICS, audio_metrics
 from .metrics.base import MetricValue, failed, jsonable, not_measured
@@ -95,12 +96,21 @@ def _flags(decoded: DecodedClip, probe_has_audio: bool, script: PromptScript | N
     return flags
 
 
+def _paths_ran(metrics: dict[str, MetricValue]) -> dict[str, list[str]]:
+    """Which metrics an expert model produced and which signal processing produced (by tool), so a
+    reader sees which instrument stands behind each number."""
+    expert = sorted(name for name, value in metrics.items() if value.tool.startswith("expert:"))
+    dsp = sorted(name for name, value in metrics.items() if value.tool and not value.tool.startswith("expert:"))
+    return {"expert": expert, "dsp": dsp}
+
+
 def score_clip(
     path: str | Path,
     script: PromptScript | None,
     *,
     reference_root: Path | None = None,
     timeout_s: float = 300.0,
+    config: EngineConfig = DEFAULT_CONFIG,
 ) -> ClipResult:
     """Score one clip against its prompt script (None: pure measurement, shot metrics not measured).
 
@@ -170,6 +180,7 @@ def score_clip(
 
     shots_evidence = seg.to_evidence()
     evidence: dict[str, Any] = {
+        "engine": {"config": config.describe(), "paths": _paths_ran(ordered)},
         "probe": probe.to_dict(),
         "decode": {
             "frames": decoded.frame_count,
