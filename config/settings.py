@@ -147,6 +147,11 @@ USE_TZ = True
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "leaderboard.staticfinders.PlotlyFinder",  # js/vendor/plotly.min.js from the plotly package: charts offline, no CDN
+]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
@@ -167,6 +172,10 @@ Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 MSAV_ARCHIVE_MAX_UPLOAD_BYTES = int(os.environ.get("MSAV_ARCHIVE_MAX_UPLOAD_BYTES", 4 * 1024**3))
 MSAV_CLIP_MAX_BYTES = int(os.environ.get("MSAV_CLIP_MAX_BYTES", 200 * 1024**2))
 MSAV_PROBE_TIMEOUT_S = float(os.environ.get("MSAV_PROBE_TIMEOUT_S", 20))
+# Submissions per user per suite per UTC day (those failed by the platform do not count).
+MSAV_SUBMISSIONS_PER_DAY = int(os.environ.get("MSAV_SUBMISSIONS_PER_DAY", 10))
+# Largest chunk of a resumable upload (PATCH /api/uploads/{id}/); the CLI sends 8 MiB chunks.
+MSAV_UPLOAD_CHUNK_MAX_BYTES = int(os.environ.get("MSAV_UPLOAD_CHUNK_MAX_BYTES", 32 * 1024**2))
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://localhost//"
@@ -184,8 +193,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # The file transport has no broadcast channel for remote control.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 else:
-    # A message unacknowledged this long is redelivered: it must exceed the longest clip's scoring.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
+    # A message unacknowledged this long is redelivered (a worker killed with -9 never acks): it must
+    # exceed the longest clip's scoring, i.e. MSAV_CLIP_HARD_TIME_LIMIT_S (checked below).
+    MSAV_BROKER_VISIBILITY_TIMEOUT_S = int(os.environ.get("MSAV_BROKER_VISIBILITY_TIMEOUT_S", 2 * 3600))
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": MSAV_BROKER_VISIBILITY_TIMEOUT_S,
+        # How often a worker looks for messages whose consumer died; short timeouts need short sweeps.
+        "unacked_restore_interval": max(1, min(10, MSAV_BROKER_VISIBILITY_TIMEOUT_S // 10)),
+        "unacked_restore_throttle": 1 if MSAV_BROKER_VISIBILITY_TIMEOUT_S < 600 else 10,
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True  # results live in the database, not a result backend
 CELERY_TASK_ACKS_LATE = True
@@ -197,20 +213,59 @@ CELERY_TASK_DEFAULT_QUEUE = "bookkeeping"
 CELERY_TASK_ROUTES = {"scoring.score_clip": {"queue": "scoring"}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "reap-stalled-clips": {"task": "scoring.reap_stalled", "schedule": 60.0},
+    "reap-stalled-clips": {
+        "task": "scoring.reap_stalled",
+        "schedule": float(os.environ.get("MSAV_REAPER_INTERVAL_S", 60)),
+        "options": {"queue": "bookkeeping"},
+    },
 }
-# Per-clip limits so that one pathological clip cannot hold a worker.
+# Per-clip limits so that one pathological clip cannot hold a worker (see scoring.limits): past the
+# soft time or memory limit the clip fails with the reason and the worker takes the next one.
 MSAV_CLIP_SOFT_TIME_LIMIT_S = int(os.environ.get("MSAV_CLIP_SOFT_TIME_LIMIT_S", 600))
-MSAV_CLIP_TIME_LIMIT_S = MSAV_CLIP_SOFT_TIME_LIMIT_S + 60
+# Past this the pool kills the process scoring the clip (the clip fails from the worker's main process).
+MSAV_CLIP_HARD_TIME_LIMIT_S = int(os.environ.get("MSAV_CLIP_HARD_TIME_LIMIT_S", MSAV_CLIP_SOFT_TIME_LIMIT_S + 60))
+MSAV_CLIP_TIME_LIMIT_S = MSAV_CLIP_HARD_TIME_LIMIT_S  # the older name
+# Resident memory (MiB) the scoring process may reach while it scores one clip (soft: the clip fails).
+MSAV_CLIP_MEMORY_LIMIT_MB = int(os.environ.get("MSAV_CLIP_MEMORY_LIMIT_MB", 3072))
+# Address space (MiB) one clip may add to the process (hard, RLIMIT_AS: allocations beyond it fail).
+MSAV_CLIP_ADDRESS_SPACE_LIMIT_MB = int(os.environ.get("MSAV_CLIP_ADDRESS_SPACE_LIMIT_MB", 8192))
+# A pool child above this resident size after a task is replaced by a fresh one (leaks, fragmentation).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(os.environ.get("MSAV_WORKER_MAX_MEMORY_PER_CHILD_MB", 2048)) * 1024  # KiB
+# Transient errors (database, broker, shared media): retries with exponential backoff and jitter.
+MSAV_CLIP_MAX_RETRIES = int(os.environ.get("MSAV_CLIP_MAX_RETRIES", 5))
+MSAV_CLIP_RETRY_BACKOFF_S = float(os.environ.get("MSAV_CLIP_RETRY_BACKOFF_S", 2))
+MSAV_CLIP_RETRY_BACKOFF_MAX_S = float(os.environ.get("MSAV_CLIP_RETRY_BACKOFF_MAX_S", 120))
 # A clip queued or scoring for longer than this is re-queued by the reaper.
 MSAV_CLIP_STALL_AFTER_S = int(os.environ.get("MSAV_CLIP_STALL_AFTER_S", 30 * 60))
-MSAV_CLIP_MAX_ATTEMPTS = 3
+# Attempts whose worker was lost (killed, crashed) before a clip is failed with the reason.
+MSAV_CLIP_MAX_ATTEMPTS = int(os.environ.get("MSAV_CLIP_MAX_ATTEMPTS", 3))
 # An upload still waiting for validation this long had its task lost (broker down): queue it again.
 MSAV_UPLOAD_STALL_AFTER_S = int(os.environ.get("MSAV_UPLOAD_STALL_AFTER_S", 120))
+if not CELERY_BROKER_URL.startswith("filesystem://") and MSAV_BROKER_VISIBILITY_TIMEOUT_S <= MSAV_CLIP_HARD_TIME_LIMIT_S:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"MSAV_BROKER_VISIBILITY_TIMEOUT_S ({MSAV_BROKER_VISIBILITY_TIMEOUT_S}) must exceed MSAV_CLIP_HARD_TIME_LIMIT_S "
+        f"({MSAV_CLIP_HARD_TIME_LIMIT_S}): otherwise a clip still being scored is handed to a second worker"
+    )
+
+# --- Scoring engine ---------------------------------------------------------------------------
+# Built into scoring.engine.config.EngineConfig by scoring.services.engine_config().
+MSAV_ENGINE_EXPERT_MODELS = env_bool("MSAV_ENGINE_EXPERT_MODELS", True)
+MSAV_JUDGE_URL = os.environ.get("MSAV_JUDGE_URL", "")  # an OpenAI-compatible API base, e.g. http://host:8080/v1
+MSAV_JUDGE_MODEL = os.environ.get("MSAV_JUDGE_MODEL", "")
+MSAV_JUDGE_KEY = os.environ.get("MSAV_JUDGE_KEY", "")
+MSAV_ASR_URL = os.environ.get("MSAV_ASR_URL", "")
+MSAV_ASR_MODEL = os.environ.get("MSAV_ASR_MODEL", "")
+MSAV_ASR_KEY = os.environ.get("MSAV_ASR_KEY", "")
+MSAV_ASR_MODEL_PATH = os.environ.get("MSAV_ASR_MODEL_PATH", "")
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "leaderboard.authentication.ApiTokenAuthentication",  # Authorization: Token <key>
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

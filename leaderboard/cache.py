@@ -14,11 +14,12 @@ under VAR_DIR, which every process on the machine sees (one stat per request).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
@@ -26,10 +27,12 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "default"
 KEY_PREFIX = "msav:lb"
 GLOBAL_SCOPE = "all"
+CATALOG_SCOPE = "catalog"
 # Entries outlive their generation only until this; invalidation is what keeps pages fresh.
 ENTRY_TIMEOUT_S = 24 * 3600
 
@@ -59,6 +62,13 @@ def _generation(scope: str) -> str:
 
 
 def _bump(scope: str) -> None:
+    try:
+        _bump_now(scope)
+    except Exception:  # a cache outage must not fail the write that changed the scores
+        logger.exception("could not invalidate the leaderboard cache (scope %s)", scope)
+
+
+def _bump_now(scope: str) -> None:
     if _is_process_local():
         path = _generation_file(scope)
         path.touch()
@@ -88,18 +98,107 @@ def leaderboard_cache_invalidate(*, suite_id: int) -> None:
     transaction.on_commit(bump)
 
 
-def cache_key(*, suite_id: int | None, kind: str, params: str) -> str:
-    """The key of one cached entry: its kind, the suite's (or the global) generation and its parameters."""
-    scope = GLOBAL_SCOPE if suite_id is None else f"suite-{suite_id}"
+def catalog_invalidate() -> None:
+    """The list of suites or a model's card changed: pages that show them are stale."""
+    _bump(CATALOG_SCOPE)
+    _bump(GLOBAL_SCOPE)
+    transaction.on_commit(lambda: (_bump(CATALOG_SCOPE), _bump(GLOBAL_SCOPE)))
+
+
+def _scopes(suite_id: int | None, with_catalog: bool, catalog_only: bool = False) -> list[str]:
+    if catalog_only:
+        return [CATALOG_SCOPE]
+    scopes = [GLOBAL_SCOPE if suite_id is None else f"suite-{suite_id}"]
+    if with_catalog:
+        scopes.append(CATALOG_SCOPE)
+    return scopes
+
+
+def _generations(scopes: list[str]) -> str:
+    if _is_process_local():
+        return ".".join(_generation(scope) for scope in scopes)
+    keys = [f"{KEY_PREFIX}:gen:{scope}" for scope in scopes]
+    found = _cache().get_many(keys)  # one round trip for all scopes
+    return ".".join(str(found.get(key, 0)) for key in keys)
+
+
+def cache_key(
+    *, suite_id: int | None, kind: str, params: str, with_catalog: bool = False, catalog_only: bool = False
+) -> str:
+    """The key of one cached entry: its kind, the generations it depends on, and its parameters."""
+    scopes = _scopes(suite_id, with_catalog, catalog_only)
     digest = hashlib.sha256(params.encode()).hexdigest()[:24]
-    return f"{KEY_PREFIX}:{kind}:{scope}:{_generation(scope)}:{digest}"
+    return f"{KEY_PREFIX}:{kind}:{'+'.join(scopes)}:{_generations(scopes)}:{digest}"
 
 
-def cached(*, suite_id: int | None, kind: str, params: str, build: Callable[[], T]) -> T:
-    """The cached value for (kind, params) at the current generation, built and stored when missing."""
-    key = cache_key(suite_id=suite_id, kind=kind, params=params)
-    value = _cache().get(key)
+def cached(
+    *,
+    suite_id: int | None,
+    kind: str,
+    params: str,
+    build: Callable[[], T],
+    with_catalog: bool = False,
+    catalog_only: bool = False,
+) -> T:
+    """The cached value for (kind, params) at the current generations, built and stored when missing.
+
+    suite_id=None depends on every suite (a model's history across suites); with_catalog adds the
+    list of suites and the models' cards (pages whose header lists the suites); catalog_only
+    depends on that list alone (looking a suite up by name).
+    """
+    try:
+        key = cache_key(suite_id=suite_id, kind=kind, params=params, with_catalog=with_catalog, catalog_only=catalog_only)
+        value = _cache().get(key)
+    except Exception:  # the cache is down: serve fresh, uncached values rather than an error
+        logger.exception("leaderboard cache unavailable; building %s uncached", kind)
+        return build()
     if value is None:
         value = build()
-        _cache().set(key, value, timeout=ENTRY_TIMEOUT_S)
+        try:
+            _cache().set(key, value, timeout=ENTRY_TIMEOUT_S)
+        except Exception:
+            logger.exception("could not store %s in the leaderboard cache", kind)
     return value
+
+
+# --- Safety net: rows changed without an explicit call (admin edits, imports, other code paths) --
+
+
+def _submission_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    leaderboard_cache_invalidate(suite_id=instance.suite_id)
+
+
+def _aggregate_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    from leaderboard.models import Submission
+
+    suite_id = Submission.objects.filter(pk=instance.submission_id).values_list("suite_id", flat=True).first()
+    if suite_id is not None:
+        leaderboard_cache_invalidate(suite_id=suite_id)
+
+
+def _suite_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    catalog_invalidate()
+    if instance.pk is not None:
+        leaderboard_cache_invalidate(suite_id=instance.pk)
+
+
+def _model_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    from leaderboard.models import Submission
+
+    catalog_invalidate()
+    for suite_id in Submission.objects.filter(model_id=instance.pk).values_list("suite_id", flat=True).distinct():
+        leaderboard_cache_invalidate(suite_id=suite_id)
+
+
+def connect_signals() -> None:
+    """Invalidate on every save or delete of the rows the public pages show (called from the app config)."""
+    from django.db.models.signals import post_delete, post_save
+
+    from leaderboard.models import ModelEntry, Submission, Suite
+    from scoring.models import SubmissionScore
+
+    for name, signal in (("save", post_save), ("delete", post_delete)):
+        signal.connect(_submission_changed, sender=Submission, dispatch_uid=f"lb-cache-submission-{name}")
+        signal.connect(_aggregate_changed, sender=SubmissionScore, dispatch_uid=f"lb-cache-aggregate-{name}")
+        signal.connect(_suite_changed, sender=Suite, dispatch_uid=f"lb-cache-suite-{name}")
+        signal.connect(_model_changed, sender=ModelEntry, dispatch_uid=f"lb-cache-model-{name}")

@@ -13,6 +13,7 @@ from django.db import transaction
 from leaderboard import services
 from leaderboard.demo import generator
 from leaderboard.models import ModelEntry, Submission, Suite
+from leaderboard.roles import Role, user_grant_role
 
 ROLE_GROUPS = ("researcher", "annotator", "curator")
 
@@ -55,7 +56,11 @@ def demo_accounts_ensure() -> None:
                 user = user_model.objects.create_superuser(account.username, "", account.password)
             else:
                 user = user_model.objects.create_user(account.username, "", account.password)
-        user.groups.add(Group.objects.get(name=account.role))
+        # Curators are staff; the others get their role's group (leaderboard.roles, the one definition).
+        if account.role == Role.CURATOR and not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        user_grant_role(user, Role(account.role))
 
 
 def demo_media_ensure(out_dir: Path) -> bool:
@@ -102,7 +107,13 @@ def demo_seed(*, out_dir: Path, models: list[str] | None = None) -> DemoSeedResu
         archive = out_dir / "submissions" / f"{entry['slug']}.zip"
         with open(archive, "rb") as stream:
             submission = services.submission_create(
-                owner=owner, model=model, suite=suite, archive=stream, archive_name=archive.name
+                owner=owner,
+                model=model,
+                suite=suite,
+                archive=stream,
+                archive_name=archive.name,
+                is_public=True,  # the demo's researcher publishes the demo models
+                enforce_quota=False,  # seeding 7 models at once is not a researcher's daily use
             )
         result.submissions_created.append(submission.pk)
     return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -167,7 +169,19 @@ class Submission(models.Model):
     archive = models.FileField(upload_to="submissions/", max_length=400)
     archive_name = models.CharField(max_length=255, help_text="the file name the uploader gave")
     archive_size = models.BigIntegerField(default=0)
-    is_public = models.BooleanField(default=True, help_text="shown on the public leaderboard once scored")
+    # Visibility (see leaderboard.selectors.submissions_public, the one definition): private until the
+    # owner publishes; a curator may hide it with a reason; the owner may withdraw it for good.
+    is_public = models.BooleanField(default=False, help_text="published by its owner: shown to the public once scored")
+    published_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True, help_text="hidden by a curator")
+    hidden_reason = models.TextField(blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, help_text="withdrawn by its owner")
+    # A failure of the platform (lost worker, broker, storage), not of the archive: it does not count
+    # against the owner's daily quota.
+    failed_by_infrastructure = models.BooleanField(default=False)
     # What validation found: refused and ignored members, missing prompts, the manifest.
     report = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -213,3 +227,75 @@ class Clip(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission_id}/{self.prompt.prompt_id}"
+
+
+class SubmissionQuotaLock(models.Model):
+    """One row per (user, suite), locked with SELECT ... FOR UPDATE while a submission is counted and created,
+    so that two parallel uploads at the quota edge are serialised and cannot both pass."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    suite = models.ForeignKey(Suite, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "suite"], name="one_quota_lock_per_user_suite")]
+
+
+class ApiToken(models.Model):
+    """A named API key of one user. Only a hash of the key is stored; the key is shown once, at creation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="the key's first characters, to recognise it")
+    key_hash = models.CharField(max_length=64, unique=True, help_text="sha256 hex of the key")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class UploadSession(models.Model):
+    """A resumable chunked upload of one submission archive (Content-Range chunks appended in order).
+
+    The bytes live under MEDIA_ROOT/uploads/<id>/ — a path the platform chooses — until `complete`
+    turns the session into a Submission.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        COMPLETE = "complete"
+        ABORTED = "aborted"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_sessions")
+    model = models.ForeignKey(ModelEntry, on_delete=models.CASCADE, related_name="+")
+    suite = models.ForeignKey(Suite, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=255, help_text="the archive's file name as the uploader gave it")
+    total_size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    received = models.BigIntegerField(default=0)
+    publish = models.BooleanField(default=False, help_text="publish the submission once it is scored")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    submission = models.OneToOneField(
+        Submission, null=True, blank=True, on_delete=models.SET_NULL, related_name="upload_session"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(received__gte=0) & Q(received__lte=models.F("total_size")),
+                name="upload_received_within_total",
+            )
+        ]

@@ -25,3 +25,16 @@ def user_has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
 def user_grant_role(user: AbstractBaseUser, role: Role) -> None:
     group, _ = Group.objects.get_or_create(name=role.value)
     user.groups.add(group)  # type: ignore[attr-defined]
+
+
+# The roles a person picks when signing up; curators are made by staff (the admin), never self-chosen.
+SIGNUP_ROLES = (Role.RESEARCHER, Role.ANNOTATOR)
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> list[Role]:
+    return [role for role in Role if user_has_role(user, role)]
+
+
+def user_can_submit(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Researchers register models and submit; curators (staff) may too."""
+    return user_has_role(user, Role.RESEARCHER) or user_has_role(user, Role.CURATOR)

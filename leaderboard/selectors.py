@@ -2,43 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 
-from leaderboard.models import Clip, ModelEntry, Submission, Suite
+from leaderboard import public_selectors
+from leaderboard.models import Clip, Submission, Suite
 from scoring import engine
-from scoring.engine.catalog import DIMENSIONS
-from scoring.models import ClipScore, SubmissionScore
+from scoring.models import ClipScore
 
-SORTABLE_COLUMNS = ("rank", "model", "organisation", "overall", "prompts", *DIMENSIONS)
-
-
-@dataclass(frozen=True)
-class LeaderboardRow:
-    rank: int
-    model: ModelEntry
-    submission_id: int
-    overall: float
-    dimensions: dict[str, float | None]
-    prompts_scored: int
-    prompts_total: int
-    engine_version: str
-
-    def dimension_list(self) -> list[float | None]:
-        return [self.dimensions.get(dimension) for dimension in DIMENSIONS]
+# The public table lives in leaderboard.public_selectors; these names stay the public path to it.
+SORTABLE_COLUMNS = public_selectors.SORT_COLUMNS
+LeaderboardRow = public_selectors.LeaderboardRow
+Leaderboard = public_selectors.Leaderboard
 
 
-@dataclass(frozen=True)
-class Leaderboard:
-    suite: Suite
-    rows: list[LeaderboardRow]
-    engine_versions: list[str] = field(default_factory=list)
+def submissions_public() -> QuerySet[Submission]:
+    """The submissions the public may see: published by their owner, not hidden by a curator, not withdrawn.
 
-    @property
-    def mixes_engine_versions(self) -> bool:
-        return len(self.engine_versions) > 1
+    The ONE definition of public visibility: the leaderboard, exports, rankings and annotation
+    campaigns all start from it (and add their own state filter, e.g. scored).
+    """
+    return Submission.objects.filter(is_public=True, hidden_at__isnull=True, withdrawn_at__isnull=True)
 
 
 def suite_list() -> QuerySet[Suite]:
@@ -52,72 +36,26 @@ def suite_default() -> Suite | None:
     return Suite.objects.order_by("-imported_at").first()
 
 
-def leaderboard_for_suite(*, suite: Suite, sort: str = "rank", descending: bool = False) -> Leaderboard:
-    """Each model's latest public scored submission on the suite, ranked by overall score.
+def leaderboard_for_suite(
+    *, suite: Suite, sort: str = "rank", descending: bool = False, query: public_selectors.LeaderboardQuery | None = None
+) -> Leaderboard:
+    """Each model's latest public scored submission on the suite, ranked (ties share a rank: 1, 2, 2, 4).
 
-    Ties share a rank (1, 2, 2, 4). The current engine's aggregate is preferred; a row still on an
-    older engine keeps its version, and the leaderboard says that it mixes versions.
+    Ranked by overall score unless `query` says otherwise (dimension, filters, breakdown slice); each
+    row has its score's bootstrap interval and Rank (UB). The current engine's aggregate is preferred;
+    a row still on an older engine keeps its version, and the leaderboard says that it mixes versions.
     """
-    latest: dict[int, Submission] = {}
-    for submission in (
-        Submission.objects.filter(suite=suite, state=Submission.State.SCORED, is_public=True)
-        .select_related("model")
-        .order_by("model_id", "-scored_at", "-pk")
-    ):
-        latest.setdefault(submission.model_id, submission)
-    aggregates: dict[int, SubmissionScore] = {}
-    for aggregate in SubmissionScore.objects.filter(submission__in=latest.values()).order_by("-created_at"):
-        current = aggregates.get(aggregate.submission_id)
-        if current is None or (
-            aggregate.engine_version == engine.ENGINE_VERSION and current.engine_version != engine.ENGINE_VERSION
-        ):
-            aggregates[aggregate.submission_id] = aggregate
-    entries = [(submission, aggregates[submission.pk]) for submission in latest.values() if submission.pk in aggregates]
-    entries.sort(key=lambda entry: (-entry[1].overall, entry[0].model.name.lower()))
-    rows = []
-    previous_overall, previous_rank = None, 0
-    for position, (submission, aggregate) in enumerate(entries, start=1):
-        overall = round(aggregate.overall, 4)
-        rank = previous_rank if overall == previous_overall else position
-        previous_overall, previous_rank = overall, rank
-        rows.append(
-            LeaderboardRow(
-                rank=rank,
-                model=submission.model,
-                submission_id=submission.pk,
-                overall=aggregate.overall,
-                dimensions=aggregate.dimensions,
-                prompts_scored=aggregate.prompts_scored,
-                prompts_total=aggregate.prompts_total,
-                engine_version=aggregate.engine_version,
-            )
-        )
-    rows = _sorted_rows(rows, sort=sort, descending=descending)
-    return Leaderboard(suite=suite, rows=rows, engine_versions=sorted({row.engine_version for row in rows}))
-
-
-def _sorted_rows(rows: list[LeaderboardRow], *, sort: str, descending: bool) -> list[LeaderboardRow]:
-    def missing_last(value: float | None) -> tuple[bool, float]:
-        return (value is None, -(value or 0.0) if not descending else (value or 0.0))
-
-    if sort == "rank" or sort not in SORTABLE_COLUMNS:
-        return sorted(rows, key=lambda row: row.rank, reverse=descending)
-    if sort == "model":
-        return sorted(rows, key=lambda row: row.model.name.lower(), reverse=descending)
-    if sort == "organisation":
-        return sorted(rows, key=lambda row: row.model.organisation.lower(), reverse=descending)
-    if sort == "overall":
-        return sorted(rows, key=lambda row: row.overall, reverse=not descending)
-    if sort == "prompts":
-        return sorted(rows, key=lambda row: row.prompts_scored, reverse=not descending)
-    # A dimension: best first by default; rows where it was not measured go last either way.
-    return sorted(rows, key=lambda row: missing_last(row.dimensions.get(sort)))
+    if query is None:
+        query = public_selectors.LeaderboardQuery(sort=sort if sort in SORTABLE_COLUMNS else "rank", descending=descending)
+    return public_selectors.leaderboard(suite=suite, query=query)
 
 
 def submission_visible_to(*, submission: Submission, user: AbstractBaseUser | AnonymousUser) -> bool:
     if user.is_authenticated and (user.is_staff or submission.owner_id == user.pk):
         return True
-    return submission.is_public and submission.state == Submission.State.SCORED
+    return (
+        submission.state == Submission.State.SCORED and submissions_public().filter(pk=submission.pk).exists()
+    )
 
 
 def submission_progress(*, submission: Submission) -> dict:

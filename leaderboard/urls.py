@@ -1,12 +1,17 @@
 from django.urls import path
 
-from leaderboard import views
+from leaderboard import public_views, views
 
 app_name = "leaderboard"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("suites/<str:name>/<str:version>/", views.suite_leaderboard, name="suite"),
+    # The public pages (leaderboard.public_views).
+    path("", public_views.home, name="home"),
+    path("suites/<str:name>/<str:version>/", public_views.suite_leaderboard, name="suite"),
+    path("suites/<str:name>/<str:version>/agreement/", public_views.agreement_page, name="agreement"),
+    path("suites/<str:name>/<str:version>/models/<slug:slug>/", public_views.model_page, name="model"),
+    path("clips/<int:pk>/", public_views.clip_page, name="clip"),
+    path("bench/constant", public_views.bench_constant, name="bench_constant"),
     path("models/new/", views.model_create, name="model_create"),
     path("submit/", views.submission_upload, name="submit"),
     path("submissions/<int:pk>/", views.submission_detail, name="submission"),

@@ -17,39 +17,12 @@ from django.views.decorators.http import require_GET
 from config.exceptions import ApplicationError
 from leaderboard import selectors, services
 from leaderboard.forms import ModelEntryForm, SubmissionUploadForm
-from leaderboard.models import Clip, ModelEntry, Submission, Suite
+from leaderboard.models import Clip, ModelEntry, Submission
 from scoring.engine.catalog import DIMENSIONS
 
 
 def can_submit(user: AbstractBaseUser) -> bool:
     return user.is_authenticated and (user.is_staff or user.groups.filter(name="researcher").exists())
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    suite = selectors.suite_default()
-    if suite is None:
-        return render(request, "leaderboard/no_suites.html", status=200)
-    return suite_leaderboard(request, name=suite.name, version=suite.version)
-
-
-def suite_leaderboard(request: HttpRequest, name: str, version: str) -> HttpResponse:
-    suite = get_object_or_404(Suite, name=name, version=version)
-    sort = request.GET.get("sort", "rank")
-    if sort not in selectors.SORTABLE_COLUMNS:
-        sort = "rank"
-    descending = request.GET.get("dir") == "reverse"
-    board = selectors.leaderboard_for_suite(suite=suite, sort=sort, descending=descending)
-    return render(
-        request,
-        "leaderboard/leaderboard.html",
-        {
-            "board": board,
-            "suites": selectors.suite_list(),
-            "dimensions": DIMENSIONS,
-            "sort": sort,
-            "descending": descending,
-        },
-    )
 
 
 @login_required

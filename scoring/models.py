@@ -68,3 +68,56 @@ class SubmissionScore(models.Model):
                 fields=["submission", "engine_version"], name="one_aggregate_per_submission_and_engine"
             )
         ]
+
+
+class ClipAttempt(models.Model):
+    """One try at scoring one clip: which worker ran it, how it ended and why (the clip's audit trail).
+
+    A clip scored once has one `scored` attempt; a retried, timed-out or lost try leaves its own row,
+    so the submission page and the proof tests can see every try, not only the last state.
+    """
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running"
+        SCORED = "scored"
+        DUPLICATE = "duplicate", "duplicate (result already stored)"
+        FAILED = "failed", "failed generation"
+        RETRY = "retry", "transient error, retried"
+        TIME_LIMIT = "time_limit", "over the time limit"
+        MEMORY_LIMIT = "memory_limit", "over the memory limit"
+        LOST = "lost", "worker lost, re-queued"
+
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="scoring_attempts")
+    engine_version = models.CharField(max_length=20)
+    task_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="host and process id")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=15, choices=Outcome.choices, default=Outcome.RUNNING)
+    reason = models.TextField(blank=True)
+    peak_rss_mb = models.FloatField(null=True, blank=True, help_text="the worker process's peak resident memory")
+
+    class Meta:
+        ordering = ["clip", "started_at", "pk"]
+        indexes = [models.Index(fields=["clip", "engine_version"])]
+
+
+class Rescore(models.Model):
+    """A re-scoring of a scored submission with a newer engine version.
+
+    The submission keeps its older aggregate (and stays on the leaderboard with it) until every clip
+    is settled under the new version; only then is the new aggregate written and this row finished.
+    """
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="rescores")
+    engine_version = models.CharField(max_length=20)
+    from_engine_version = models.CharField(max_length=20, blank=True)
+    clips_total = models.PositiveIntegerField(default=0)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "engine_version"], name="one_rescore_per_submission_and_engine")
+        ]

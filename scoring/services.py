@@ -1,23 +1,35 @@
-"""Writes of the scoring app: run the engine on a clip, store its result once, aggregate a submission."""
+"""Writes of the scoring app: run the engine on a clip, store its result once, aggregate a submission.
+
+The pipeline's state lives in the database, never only in broker messages: a clip is queued,
+scoring, or settled (scored / failed / missing); every try is logged as a ClipAttempt; a submission
+is settled by whichever clip task (or reaper round) finds its last clip settled, under a row lock.
+A lost message, a killed worker or a restarted broker therefore loses nothing: the reaper finds
+what is stuck and queues it again.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
+import socket
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from leaderboard.models import Clip, Submission
 from leaderboard.services import submission_transition, suite_media_dir
-from scoring import engine
+from scoring import engine, limits
 from scoring.engine.catalog import DIMENSIONS
-from scoring.models import ClipScore, MetricScore, SubmissionScore
+from scoring.engine.config import AsrConfig, EngineConfig, JudgeConfig
+from scoring.models import ClipAttempt, ClipScore, MetricScore, Rescore, SubmissionScore
 
 logger = logging.getLogger(__name__)
 
@@ -29,44 +41,189 @@ BREAKDOWN_AXES = {
     "style": lambda prompt: [prompt.style],
     "language": lambda prompt: list(prompt.languages) or ["none"],
 }
+# Engine metrics that failed because a limit interrupted them inside the engine's own error guard.
+_LIMIT_MARKERS = {
+    "MemoryError": ClipAttempt.Outcome.MEMORY_LIMIT,
+    "TimeLimitExceeded": ClipAttempt.Outcome.TIME_LIMIT,
+}
 
 
-def clip_claim(*, clip_id: int) -> bool:
-    """Mark a clip as being scored (again, if a worker died holding it); False if it needs no scoring."""
-    return (
-        Clip.objects.filter(pk=clip_id, status__in=(Clip.Status.QUEUED, Clip.Status.SCORING)).update(
+class ClipFileUnavailable(OSError):
+    """The clip's file is not readable on this worker (shared media not mounted, storage blinked):
+    an infrastructure problem, retried, never a failed generation."""
+
+
+# --- Engine configuration ---------------------------------------------------------------------
+
+
+@functools.cache
+def engine_config() -> EngineConfig:
+    """The engine's configuration from settings (MSAV_ENGINE_EXPERT_MODELS, MSAV_JUDGE_*, MSAV_ASR_*).
+
+    Raises ImproperlyConfigured naming the setting when a value is invalid (also reported by
+    `manage.py check`, see scoring.apps).
+    """
+    judge = asr = None
+    try:
+        if settings.MSAV_JUDGE_URL:
+            judge = JudgeConfig(url=settings.MSAV_JUDGE_URL, model=settings.MSAV_JUDGE_MODEL, api_key=settings.MSAV_JUDGE_KEY)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"MSAV_JUDGE_URL / MSAV_JUDGE_MODEL / MSAV_JUDGE_KEY: {error}") from None
+    try:
+        if settings.MSAV_ASR_URL or settings.MSAV_ASR_MODEL_PATH:
+            asr = AsrConfig(
+                url=settings.MSAV_ASR_URL,
+                model=settings.MSAV_ASR_MODEL,
+                api_key=settings.MSAV_ASR_KEY,
+                model_path=settings.MSAV_ASR_MODEL_PATH,
+            )
+    except ValueError as error:
+        raise ImproperlyConfigured(f"MSAV_ASR_URL / MSAV_ASR_MODEL / MSAV_ASR_MODEL_PATH: {error}") from None
+    return EngineConfig(use_expert_models=settings.MSAV_ENGINE_EXPERT_MODELS, judge=judge, asr=asr)
+
+
+# --- One clip ---------------------------------------------------------------------------------
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def clip_claim(*, clip_id: int) -> int | None:
+    """Mark a clip as being scored (again, if a worker died holding it) and return its attempt number;
+    None if it needs no scoring (already settled)."""
+    with transaction.atomic():
+        claimed = Clip.objects.filter(pk=clip_id, status__in=(Clip.Status.QUEUED, Clip.Status.SCORING)).update(
             status=Clip.Status.SCORING, attempts=F("attempts") + 1, updated_at=timezone.now()
         )
-        == 1
-    )
+        if not claimed:
+            return None
+        return Clip.objects.values_list("attempts", flat=True).get(pk=clip_id)
 
 
-def clip_score(*, clip_id: int) -> ClipScore | None:
+@dataclass(frozen=True)
+class ClipOutcome:
+    outcome: str  # a ClipAttempt.Outcome, or "settled" when there was nothing to do
+    reason: str = ""
+
+
+def clip_score(*, clip_id: int, task_id: str = "") -> ClipOutcome:
     """Score one clip with the current engine and store the result exactly once.
 
     Idempotent: a clip already scored by this engine version keeps its one result, also when two
-    workers race for it (the unique constraint decides). A clip that does not decode is marked failed.
+    workers race for it (the unique constraint decides). A clip that does not decode, or goes over
+    its time or memory limit, is a failed generation with the reason. Transient errors (database,
+    file system) propagate for the task to retry; `ClipFileUnavailable` says the media is not there.
     """
-    existing = ClipScore.objects.filter(clip_id=clip_id, engine_version=engine.ENGINE_VERSION).first()
-    if existing is not None:
-        Clip.objects.filter(pk=clip_id).exclude(status=Clip.Status.SCORED).update(status=Clip.Status.SCORED, updated_at=timezone.now())
-        return existing
-    if not clip_claim(clip_id=clip_id):
-        return None
-    clip = Clip.objects.select_related("prompt__suite", "submission").get(pk=clip_id)
-    submission_transition(submission_id=clip.submission_id, to=Submission.State.SCORING)
-    suite = clip.prompt.suite
-    try:
-        result = engine.score_clip(
-            Path(clip.file.path), clip.prompt.to_script(), reference_root=suite_media_dir(suite.name, suite.version)
+    version = engine.ENGINE_VERSION
+    if ClipScore.objects.filter(clip_id=clip_id, engine_version=version).exists():
+        clip_mark_scored(clip_id=clip_id)
+        return ClipOutcome("settled", "already scored by this engine version")
+    attempt_number = clip_claim(clip_id=clip_id)
+    if attempt_number is None:
+        return ClipOutcome("settled", "not queued")
+    now = timezone.now()
+    ClipAttempt.objects.filter(clip_id=clip_id, outcome=ClipAttempt.Outcome.RUNNING).update(
+        outcome=ClipAttempt.Outcome.LOST,
+        finished_at=now,
+        reason="did not finish: the worker running it was lost (killed, restarted or cut off) and the clip was queued again",
+    )
+    if attempt_number > settings.MSAV_CLIP_MAX_ATTEMPTS:
+        reason = (
+            f"gave up after {attempt_number - 1} attempts that did not finish (each time the worker scoring it "
+            "was lost: killed by the system, for example out of memory, or crashed)"
         )
+        clip_fail(clip_id=clip_id, reason=reason)
+        return ClipOutcome(ClipAttempt.Outcome.FAILED, reason)
+    clip = Clip.objects.select_related("prompt__suite").get(pk=clip_id)
+    attempt = ClipAttempt.objects.create(clip=clip, engine_version=version, task_id=task_id, worker=worker_name())
+    submission_transition(submission_id=clip.submission_id, to=Submission.State.SCORING)
+    path = Path(clip.file.path) if clip.file else None
+    if path is None or not path.is_file():
+        raise ClipFileUnavailable(f'the clip file of "{clip.member_name}" is not readable at {path} on {worker_name()}')
+    suite = clip.prompt.suite
+    watch = None
+    try:
+        with limits.clip_limits(
+            time_limit_s=settings.MSAV_CLIP_SOFT_TIME_LIMIT_S,
+            memory_limit_mb=settings.MSAV_CLIP_MEMORY_LIMIT_MB,
+            address_space_mb=settings.MSAV_CLIP_ADDRESS_SPACE_LIMIT_MB,
+        ) as watch:
+            result = engine.score_clip(
+                path,
+                clip.prompt.to_script(),
+                reference_root=suite_media_dir(suite.name, suite.version),
+                timeout_s=float(settings.MSAV_CLIP_SOFT_TIME_LIMIT_S),
+                config=engine_config(),
+            )
+    except limits.ClipTimeLimitExceeded as error:
+        return _clip_settle_failed(attempt, ClipAttempt.Outcome.TIME_LIMIT, error.reason, watch)
+    except engine.ClipTimeoutError as error:
+        return _clip_settle_failed(attempt, ClipAttempt.Outcome.TIME_LIMIT, f"over the time limit: {error.reason}", watch)
+    except limits.ClipMemoryLimitExceeded as error:
+        return _clip_settle_failed(attempt, ClipAttempt.Outcome.MEMORY_LIMIT, error.reason, watch)
+    except MemoryError:
+        reason = (
+            "over the memory limit: an allocation was refused (the scoring process may add at most "
+            f"{settings.MSAV_CLIP_ADDRESS_SPACE_LIMIT_MB} MiB of address space per clip)"
+        )
+        return _clip_settle_failed(attempt, ClipAttempt.Outcome.MEMORY_LIMIT, reason, watch)
     except engine.ClipDecodeError as error:
-        clip_fail(clip_id=clip_id, reason=f'"{clip.member_name}" does not decode: {error.reason}')
-        return None
-    return clip_score_store(clip_id=clip_id, result=result)
+        reason = f'"{clip.member_name}" does not decode: {error.reason}; counted as a failed generation'
+        return _clip_settle_failed(attempt, ClipAttempt.Outcome.FAILED, reason, watch)
+    # A limit that struck inside one of the engine's per-metric guards leaves a metric "failed" with
+    # the exception's name: the result is then incomplete, so the clip fails with that reason.
+    for name, metric in result.metrics.items():
+        for marker, outcome in _LIMIT_MARKERS.items():
+            if metric.status == "failed" and marker in (metric.reason or ""):
+                return _clip_settle_failed(attempt, outcome, f"{name}: {metric.reason}", watch)
+    _score, created = clip_score_store_once(clip_id=clip_id, result=result)
+    outcome = ClipAttempt.Outcome.SCORED if created else ClipAttempt.Outcome.DUPLICATE
+    reason = "" if created else "another attempt stored this clip's result first; kept that one"
+    clip_attempt_end(attempt_id=attempt.pk, outcome=outcome, reason=reason, peak_rss_mb=watch.peak_rss_mb if watch else None)
+    return ClipOutcome(outcome, reason)
+
+
+def _clip_settle_failed(attempt: ClipAttempt, outcome: str, reason: str, watch: limits.LimitWatch | None) -> ClipOutcome:
+    clip_attempt_end(attempt_id=attempt.pk, outcome=outcome, reason=reason, peak_rss_mb=watch.peak_rss_mb if watch else None)
+    clip_fail(clip_id=attempt.clip_id, reason=reason)
+    return ClipOutcome(outcome, reason)
+
+
+def clip_attempt_end(*, attempt_id: int, outcome: str, reason: str = "", peak_rss_mb: float | None = None) -> None:
+    ClipAttempt.objects.filter(pk=attempt_id).update(
+        outcome=outcome, reason=reason, finished_at=timezone.now(), peak_rss_mb=peak_rss_mb
+    )
+
+
+def clip_attempt_end_for_task(*, clip_id: int, task_id: str, outcome: str, reason: str) -> None:
+    """End the running attempt a task left behind (the task knows its id, not the attempt's)."""
+    ClipAttempt.objects.filter(clip_id=clip_id, task_id=task_id, outcome=ClipAttempt.Outcome.RUNNING).update(
+        outcome=outcome, reason=reason, finished_at=timezone.now()
+    )
+
+
+def clip_release_for_retry(*, clip_id: int, task_id: str, reason: str) -> None:
+    """A transient error: log it and put the clip back in the queue; the retry is not a lost attempt."""
+    clip_attempt_end_for_task(clip_id=clip_id, task_id=task_id, outcome=ClipAttempt.Outcome.RETRY, reason=reason)
+    Clip.objects.filter(pk=clip_id, status=Clip.Status.SCORING, attempts__gt=0).update(
+        status=Clip.Status.QUEUED, attempts=F("attempts") - 1, updated_at=timezone.now()
+    )
+
+
+def clip_mark_scored(*, clip_id: int) -> None:
+    Clip.objects.filter(pk=clip_id).exclude(status=Clip.Status.SCORED).update(
+        status=Clip.Status.SCORED, status_reason="", updated_at=timezone.now()
+    )
 
 
 def clip_score_store(*, clip_id: int, result: engine.ClipResult) -> ClipScore:
+    """Store a clip's result and mark it scored; the one stored result (another worker's, if it was first)."""
+    return clip_score_store_once(clip_id=clip_id, result=result)[0]
+
+
+def clip_score_store_once(*, clip_id: int, result: engine.ClipResult) -> tuple[ClipScore, bool]:
+    """Store a clip's result and mark it scored; (the stored score, False) when another worker stored it first."""
     data = result.to_dict()
     try:
         with transaction.atomic():
@@ -94,12 +251,12 @@ def clip_score_store(*, clip_id: int, result: engine.ClipResult) -> ClipScore:
                 )
                 for name, metric in data["metrics"].items()
             )
-            Clip.objects.filter(pk=clip_id).update(status=Clip.Status.SCORED, status_reason="", updated_at=timezone.now())
+            clip_mark_scored(clip_id=clip_id)
     except IntegrityError:
         # Another worker stored this clip's result for this engine version first: keep theirs.
-        score = ClipScore.objects.get(clip_id=clip_id, engine_version=data["engine_version"])
-        Clip.objects.filter(pk=clip_id).update(status=Clip.Status.SCORED, status_reason="", updated_at=timezone.now())
-    return score
+        clip_mark_scored(clip_id=clip_id)
+        return ClipScore.objects.get(clip_id=clip_id, engine_version=data["engine_version"]), False
+    return score, True
 
 
 def clip_fail(*, clip_id: int, reason: str) -> None:
@@ -108,17 +265,87 @@ def clip_fail(*, clip_id: int, reason: str) -> None:
     )
 
 
+# --- A submission -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FinishResult:
+    aggregate: SubmissionScore | None = None
+    # Clips marked scored by an older engine version (a worker upgraded mid-submission): to queue again.
+    requeue: list[int] = field(default_factory=list)
+
+
 def submission_finish_if_complete(*, submission_id: int) -> SubmissionScore | None:
-    """Aggregate and mark the submission scored once every clip is settled; safe to call any number of times."""
+    """Aggregate the submission once every clip is settled; safe to call any number of times, from any process.
+
+    A submission being scored becomes `scored`; a scored submission being re-scored with a newer
+    engine gets its new aggregate (its older one stays until then). The caches and the ranking are
+    told after the commit.
+    """
+    result = submission_finish(submission_id=submission_id)
+    if result.requeue:
+        from scoring.tasks import score_clip  # the task module imports this one
+
+        for clip_id in result.requeue:
+            score_clip.delay(clip_id, submission_id)
+    return result.aggregate
+
+
+def submission_finish(*, submission_id: int) -> FinishResult:
+    version = engine.ENGINE_VERSION
     with transaction.atomic():
         submission = Submission.objects.select_for_update().filter(pk=submission_id).first()
-        if submission is None or submission.state not in (Submission.State.QUEUED, Submission.State.SCORING):
-            return None
+        if submission is None:
+            return FinishResult()
+        rescore = None
+        if submission.state == Submission.State.SCORED:
+            rescore = Rescore.objects.filter(submission=submission, engine_version=version, finished_at=None).first()
+            if rescore is None:
+                return FinishResult()
+        elif submission.state not in (Submission.State.QUEUED, Submission.State.SCORING):
+            return FinishResult()
         if submission.clips.exclude(status__in=Clip.TERMINAL).exists():
-            return None
+            return FinishResult()
+        stale = list(
+            submission.clips.filter(status=Clip.Status.SCORED)
+            .exclude(scores__engine_version=version)
+            .values_list("pk", flat=True)
+        )
+        if stale:
+            Clip.objects.filter(pk__in=stale).update(status=Clip.Status.QUEUED, attempts=0, updated_at=timezone.now())
+            return FinishResult(requeue=stale)
         aggregate = submission_aggregate(submission=submission)
-        submission_transition(submission_id=submission_id, to=Submission.State.SCORED)
-    return aggregate
+        if rescore is not None:
+            rescore.finished_at = timezone.now()
+            rescore.save(update_fields=["finished_at"])
+        else:
+            submission_transition(submission_id=submission_id, to=Submission.State.SCORED)
+        suite_id = submission.suite_id
+        transaction.on_commit(lambda: submission_scored_announce(suite_id=suite_id))
+    return FinishResult(aggregate=aggregate)
+
+
+def submission_scored_announce(*, suite_id: int) -> None:
+    """A submission of the suite was (re)scored: public pages and the ranking must follow.
+
+    Called after the commit; a failure here is logged and never undoes the stored scores (the
+    cache expires and the ranking recomputes on its own schedule)."""
+
+    def invalidate_cache() -> None:
+        from leaderboard.cache import leaderboard_cache_invalidate
+
+        leaderboard_cache_invalidate(suite_id=suite_id)
+
+    def request_ranking() -> None:
+        from annotation.ranking.services import ranking_recompute_request
+
+        ranking_recompute_request(suite_id=suite_id, reason="submission scored")
+
+    for announce in (invalidate_cache, request_ranking):
+        try:
+            announce()
+        except Exception:
+            logger.exception("suite %s: %s failed after a submission was scored", suite_id, announce.__name__)
 
 
 def submission_aggregate(*, submission: Submission) -> SubmissionScore:
@@ -185,14 +412,17 @@ def _summarise(entries: list, measured_dimensions: set[str]) -> dict:
 class ReapResult:
     clips_to_score: list[int]
     submissions_to_validate: list[int]
+    clips_failed: list[int] = field(default_factory=list)
+    submissions_settled: list[int] = field(default_factory=list)
 
 
 def pipeline_reap_stalled(*, now: datetime) -> ReapResult:
     """Find work that stalled and say what to enqueue again, so nothing stays in flight forever.
 
     Uploads whose validation was never queued (broker down) or whose validating worker died; clips
-    stuck queued or scoring past the deadline (re-queued, or failed after too many tries); and
-    submissions whose every clip is settled but whose last join was lost.
+    stuck queued or scoring past the deadline (re-queued, or failed with the reason after the last
+    attempt); and submissions (being scored or re-scored) whose every clip is settled but whose last
+    join was lost. A submission whose aggregation itself fails is failed with the reason.
     """
     deadline = now - timedelta(seconds=settings.MSAV_CLIP_STALL_AFTER_S)
     upload_deadline = now - timedelta(seconds=settings.MSAV_UPLOAD_STALL_AFTER_S)
@@ -208,15 +438,99 @@ def pipeline_reap_stalled(*, now: datetime) -> ReapResult:
     # Touched so that the next round waits a full period before queueing them again.
     Submission.objects.filter(pk__in=to_validate).update(updated_at=now)
     stalled = Clip.objects.filter(status__in=(Clip.Status.QUEUED, Clip.Status.SCORING), updated_at__lt=deadline)
-    requeue = []
+    requeue, failed = [], []
     for clip in stalled:
+        ClipAttempt.objects.filter(clip=clip, outcome=ClipAttempt.Outcome.RUNNING).update(
+            outcome=ClipAttempt.Outcome.LOST,
+            finished_at=now,
+            reason=f"no result {settings.MSAV_CLIP_STALL_AFTER_S} s after it started: the reaper queued the clip again",
+        )
         if clip.attempts >= settings.MSAV_CLIP_MAX_ATTEMPTS:
-            clip_fail(clip_id=clip.pk, reason=f"gave up after {clip.attempts} attempts that did not finish")
-        else:
-            Clip.objects.filter(pk=clip.pk, status=clip.status).update(status=Clip.Status.QUEUED, updated_at=now)
+            clip_fail(
+                clip_id=clip.pk,
+                reason=f"gave up after {clip.attempts} attempts that did not finish within "
+                f"{settings.MSAV_CLIP_STALL_AFTER_S} s each",
+            )
+            failed.append(clip.pk)
+        elif Clip.objects.filter(pk=clip.pk, status=clip.status, updated_at=clip.updated_at).update(
+            status=Clip.Status.QUEUED, updated_at=now
+        ):
             requeue.append(clip.pk)
-    for submission_id in Submission.objects.filter(
-        state__in=(Submission.State.QUEUED, Submission.State.SCORING)
-    ).values_list("pk", flat=True):
-        submission_finish_if_complete(submission_id=submission_id)
-    return ReapResult(clips_to_score=requeue, submissions_to_validate=to_validate)
+    settled = []
+    open_rescores = Rescore.objects.filter(finished_at=None, engine_version=engine.ENGINE_VERSION).values("submission_id")
+    in_flight = Submission.objects.filter(state__in=(Submission.State.QUEUED, Submission.State.SCORING)) | Submission.objects.filter(
+        state=Submission.State.SCORED, pk__in=open_rescores
+    )
+    for submission_id in in_flight.values_list("pk", flat=True):
+        try:
+            finished = submission_finish(submission_id=submission_id)
+        except Exception as error:
+            logger.exception("submission %s: aggregation failed", submission_id)
+            submission_transition(
+                submission_id=submission_id,
+                to=Submission.State.FAILED,
+                reason=f"its clips were scored but the aggregation failed: {type(error).__name__}: {error}",
+            )
+            continue
+        requeue += finished.requeue
+        if finished.aggregate is not None:
+            settled.append(submission_id)
+    return ReapResult(
+        clips_to_score=requeue, submissions_to_validate=to_validate, clips_failed=failed, submissions_settled=settled
+    )
+
+
+# --- Engine upgrades --------------------------------------------------------------------------
+
+
+def submissions_scored_by_older_engine(*, suite_id: int | None = None) -> list[int]:
+    """Scored submissions that have no aggregate by the current engine version (oldest first)."""
+    version = engine.ENGINE_VERSION
+    submissions = Submission.objects.filter(state=Submission.State.SCORED).exclude(scores__engine_version=version)
+    if suite_id is not None:
+        submissions = submissions.filter(suite_id=suite_id)
+    return list(submissions.order_by("scored_at", "pk").values_list("pk", flat=True))
+
+
+@dataclass(frozen=True)
+class RescoreRequest:
+    submission_id: int
+    from_engine_version: str
+    clips_to_score: list[int]
+
+
+def submission_rescore_request(*, submission_id: int) -> RescoreRequest | None:
+    """Start re-scoring a scored submission with the current engine; None if it needs none.
+
+    The clips go back in the queue, but the submission stays `scored` with its older aggregate (the
+    leaderboard keeps showing that, labelled with its engine version) until every clip is settled
+    under the new version: then `submission_finish` writes the new aggregate in one transaction.
+    Old results are kept. Asking again while a re-scoring runs queues its unsettled clips again.
+    """
+    version = engine.ENGINE_VERSION
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().filter(pk=submission_id).first()
+        if submission is None or submission.state != Submission.State.SCORED:
+            return None
+        if SubmissionScore.objects.filter(submission=submission, engine_version=version).exists():
+            return None
+        previous = submission.scores.order_by("-created_at").first()
+        rescore, _ = Rescore.objects.get_or_create(
+            submission=submission,
+            engine_version=version,
+            defaults={"from_engine_version": previous.engine_version if previous else ""},
+        )
+        clips = (
+            submission.clips.exclude(status=Clip.Status.MISSING)
+            .exclude(file="")
+            .exclude(scores__engine_version=version)
+        )
+        clip_ids = list(clips.values_list("pk", flat=True))
+        Clip.objects.filter(pk__in=clip_ids).update(
+            status=Clip.Status.QUEUED, status_reason="", attempts=0, updated_at=timezone.now()
+        )
+        rescore.clips_total = submission.clips.exclude(status=Clip.Status.MISSING).exclude(file="").count()
+        rescore.save(update_fields=["clips_total"])
+    return RescoreRequest(
+        submission_id=submission_id, from_engine_version=rescore.from_engine_version, clips_to_score=clip_ids
+    )

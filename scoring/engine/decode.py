@@ -15,6 +15,7 @@ from .errors import ClipDecodeError, ClipTimeoutError
 from .probe import describe_av_error, open_container
 
 THUMB_WIDTH = 64  # px; segmentation and motion features only need coarse structure
+SMALL_RGB_SIZE = (48, 27)  # px (w, h); the input size of TransNet V2, which reviews doubtful boundaries
 SAMPLE_MAX_WIDTH = 480  # px; quality metrics look at these frames
 SAMPLE_INTERVAL_S = 0.5  # at least one sample in every shot of half a second or more
 MAX_SAMPLES = 120  # bounds memory on long clips: the interval stretches instead
@@ -112,6 +113,8 @@ class DecodedClip:
     audio_decode_errors: int = 0
     truncated: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    # (N, 27, 48, 3) uint8 RGB of every frame (3.9 KB each), for TransNet V2; None when not asked for.
+    small_rgb: np.ndarray | None = None
 
     @property
     def frame_count(self) -> int:
@@ -156,8 +159,11 @@ def _sample_size(width: int, height: int) -> tuple[int, int]:
 class _VideoCollector:
     """Turns decoded video frames into thumbnails, timestamps and sparse RGB samples."""
 
-    def __init__(self, nominal_fps: float, sample_interval_s: float, max_duration_s: float) -> None:
+    def __init__(
+        self, nominal_fps: float, sample_interval_s: float, max_duration_s: float, keep_small_rgb: bool = True
+    ) -> None:
         self.thumbs: list[np.ndarray] = []
+        self.small_rgb: list[np.ndarray] | None = [] if keep_small_rgb else None
         self.times: list[float] = []
         self.samples: list[SampledFrame] = []
         self.t0: float | None = None
@@ -170,6 +176,7 @@ class _VideoCollector:
         self._sample_size: tuple[int, int] | None = None
         # One reformatter each, reused: swscale contexts are cached between frames of the same geometry.
         self._thumb_scaler, self._sample_scaler = VideoReformatter(), VideoReformatter()
+        self._small_scaler = VideoReformatter()
 
     def add(self, frame: av.VideoFrame) -> bool:
         """Take one frame; False once the clip is longer than max_duration_s."""
@@ -189,6 +196,11 @@ class _VideoCollector:
             frame, width=width, height=height, format="gray", interpolation="AREA"
         ).to_ndarray()
         self.thumbs.append(np.ascontiguousarray(grey[:, :width]))
+        if self.small_rgb is not None:
+            small = self._small_scaler.reformat(
+                frame, width=SMALL_RGB_SIZE[0], height=SMALL_RGB_SIZE[1], format="rgb24", interpolation="AREA"
+            ).to_ndarray()
+            self.small_rgb.append(np.ascontiguousarray(small[:, : SMALL_RGB_SIZE[0]]))
         self.times.append(t)
         if t - self.t0 >= self._next_sample_t:
             assert self._sample_size is not None
@@ -246,11 +258,18 @@ def decode_clip(
     max_duration_s: float = 600.0,
     sample_interval_s: float | None = None,
     audio_rate: int = AUDIO_RATE,
+    keep_small_rgb: bool = True,
 ) -> DecodedClip:
     """Decode the clip once, streaming; memory grows only by a thumbnail per frame.
 
     Raises ClipDecodeError when no video frame decodes, ClipTimeoutError past `timeout_s`.
     Decoding stops at `max_duration_s` (then `truncated` is set).
+
+    Memory: per frame only a 64-px grey thumbnail (`thumbs`, ~2.3 KB at 16:9), its timestamp and, with
+    `keep_small_rgb`, a 48x27 RGB frame for TransNet V2 (`small_rgb`, 3.9 KB); full frames are never
+    held. `samples` are sparse colour frames (at most MAX_SAMPLES, at most SAMPLE_MAX_WIDTH wide) at
+    least every SAMPLE_INTERVAL_S, so every shot of half a second or more has one; metric modules
+    read `thumbs`, `timestamps_s`, `samples`, `audio` / `audio_mono`.
     """
     p = Path(path)
     started = time.monotonic()
@@ -263,7 +282,7 @@ def decode_clip(
         astream = container.streams.audio[0] if container.streams.audio else None
         expected = (container.duration / av.time_base) if container.duration else 0.0
         interval = sample_interval_s or max(SAMPLE_INTERVAL_S, expected / MAX_SAMPLES if expected else 0.0)
-        video = _VideoCollector(float(vstream.average_rate or 0.0), interval, max_duration_s)
+        video = _VideoCollector(float(vstream.average_rate or 0.0), interval, max_duration_s, keep_small_rgb)
         sound = _AudioCollector(audio_rate)
         video_errors = audio_errors = 0
 
@@ -322,4 +341,5 @@ def decode_clip(
             audio_decode_errors=audio_errors,
             truncated=video.truncated,
             timings={"decode": time.monotonic() - started},
+            small_rgb=np.stack(video.small_rgb)[order] if video.small_rgb else None,
         )

@@ -15,6 +15,39 @@ UNCHANGED_MIN_TOLERANCE = 0.03  # grey change (of 1.0) below which a pixel count
 BLEND_BLOCKS = 4  # blend fractions are fitted on a 4 x 4 grid of blocks and the median taken
 
 
+BORDER_MAX_LEVEL = 40  # grey level (of 255) a letterbox/pillarbox bar never exceeds in any frame
+BORDER_MAX_SHARE = 0.35  # at most this share of the width (height) is cut from each side
+
+
+def active_area(thumbs: np.ndarray) -> tuple[slice, slice]:
+    """(rows, columns) of the picture inside constant dark borders (letterbox or pillarbox bars).
+
+    Bars are part of every frame and never change, so they make a cut look like a partial change
+    (a third of the pixels "unchanged"); segmentation looks inside them. A border row or column is
+    one that stays below BORDER_MAX_LEVEL in every frame (sampled), contiguous from the edge.
+    """
+    n, h, w = thumbs.shape
+    if n == 0:
+        return slice(0, h), slice(0, w)
+    step = max(1, n // 400)
+    brightest_row = thumbs[::step].max(axis=(0, 2))
+    brightest_col = thumbs[::step].max(axis=(0, 1))
+
+    def extent(levels: np.ndarray) -> slice:
+        size = levels.shape[0]
+        limit = int(BORDER_MAX_SHARE * size)
+        dark = levels < BORDER_MAX_LEVEL
+        start = 0
+        while start < limit and dark[start]:
+            start += 1
+        end = size
+        while size - end < limit and dark[end - 1]:
+            end -= 1
+        return slice(start, end) if end - start >= size // 4 else slice(0, size)
+
+    return extent(brightest_row), extent(brightest_col)
+
+
 def to_float(thumbs: np.ndarray) -> np.ndarray:
     """(N, h, w) float32 in [0, 1]."""
     return thumbs.astype(np.float32) * np.float32(1.0 / 255.0)

@@ -139,11 +139,13 @@ def score_clip(
         decoded.duration_s,
         scripted_shots=scripted,
         script_duration_s=script.duration_s if script is not None else None,
+        small_rgb=decoded.small_rgb,
+        use_expert_models=config.use_expert_models,
     )
     mark = lap("segmentation", mark)
 
     metrics: dict[str, MetricValue] = {}
-    metrics.update(_guarded(SHOT_METRICS, "shot metrics", lambda: shot_metrics(seg, script)))
+    metrics.update(_guarded(SHOT_METRICS, "shot metrics", lambda: shot_metrics(seg, script, decoded, use_expert_models=config.use_expert_models)))
     mark = lap("metrics_shot", mark)
 
     per_shot: list[Any] = []
@@ -193,7 +195,12 @@ def score_clip(
         "shots": shots_evidence,
         "per_shot": _per_shot_evidence(seg, per_shot) if per_shot else [],
         "sync": sync_evidence,
-        "aggregate": {"penalty": result.penalty, "weights_used": result.weights_used},
+        "aggregate": {
+            "paper_dimensions": result.paper_dimensions,
+            "missing_dimensions": result.missing_dimensions,
+            "penalty": result.penalty,
+            "weights_used": result.weights_used,
+        },
     }
     return ClipResult(
         engine_version=ENGINE_VERSION,

@@ -25,6 +25,7 @@ import numpy as np
 from scipy import ndimage, signal
 
 from .features import (
+    active_area,
     blend_fraction,
     change_shape,
     frame_spectra,
@@ -43,7 +44,8 @@ CUT_ISOLATION = 1.5  # a cut towers over both neighbouring frame changes (a ramp
 PERSIST_S = 0.12  # frames this far either side of a cut must still differ (flashes do not)
 PERSIST_RATIO = 0.5  # ... by at least half the cut's own change
 CUT_MAX_CORRELATION = 0.9  # frames either side of a cut are different pictures (a flash correlates ~1)
-CUT_MAX_UNCHANGED = 0.5  # and most pixels change (an object popping in leaves ~85% unchanged)
+CUT_MAX_UNCHANGED = 0.8  # and enough pixels change (an object popping in leaves ~85% unchanged; a jump cut
+# against the same backdrop, or to a similar bright wall, leaves up to ~75%)
 BASELINE_S = 1.5  # half-window of the local change level
 BASELINE_PERCENTILE = 30  # low percentile: transitions inside the window do not raise the baseline
 # --- gradual transitions (on DK, the change between frames K apart) ---------------------------
@@ -57,6 +59,8 @@ GRADUAL_MIN_RUN = 3  # frames of DK above threshold
 GRADUAL_ELEVATION = 1.3  # D1 inside the transition exceeds the local level by this factor (twin comparison)
 GRADUAL_MIN_FRAMES = 2  # a transition spans at least this many frames of elevated change
 GRADUAL_MAX_UNCHANGED = 0.65  # looser than a cut's: the shots' own motion over the span adds tolerance
+CENTRE_AGREEMENT = 1.5  # frames: the blend fit's centre is trusted when it lies this near the span's middle
+CENTRE_SPAN_LAGS = 1.5  # ...or when the span is longer than this many K (a long, uneven transition)
 FADE_DEPTH = 0.5  # a fade's middle frame is at most half as bright (or as far from white) as its ends
 # --- candidates and corrections ---------------------------------------------------------------
 WEAK_FRACTION = 0.4  # peaks above this fraction of their threshold are kept as sub-threshold candidates
@@ -79,12 +83,14 @@ class Boundary:
     accepted: bool  # above threshold and verified; False: a sub-threshold peak kept for splitting
     start_s: float  # transition span (equal to time_s for a cut)
     end_s: float
-    origin: str = "detector"  # 'detector' | 'split' (promoted by the correction loop)
+    origin: str = "detector"  # 'detector' | 'split' (promoted by the correction loop) | 'transnet' (added on review)
+    expert_probability: float | None = None  # TransNet V2's boundary probability when it reviewed this one
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("time_s", "start_s", "end_s", "confidence", "strength"):
-            data[key] = round(float(data[key]), 4)
+        for key in ("time_s", "start_s", "end_s", "confidence", "strength", "expert_probability"):
+            if data[key] is not None:
+                data[key] = round(float(data[key]), 4)
         return data
 
 
@@ -133,6 +139,14 @@ class SegmentationResult:
     alignment: list[int | None] = field(default_factory=list)  # scripted shot index -> detected shot index
     alignment_iou: list[float | None] = field(default_factory=list)
     time_scale: float = 1.0  # scripted times were multiplied by this for alignment (clip / script duration)
+    expert_review: ExpertReview | None = None  # None: the DSP path ran alone
+
+    @property
+    def tool(self) -> str:
+        """Which segmenter produced the boundaries (recorded next to the shot metrics)."""
+        if self.expert_review is None:
+            return "pyav+numpy:hist-motion-segmenter"
+        return "expert:transnetv2-reviewed-hist-motion-segmenter"
 
     @property
     def boundaries_s(self) -> list[float]:
@@ -184,6 +198,8 @@ class SegmentationResult:
             "scripted_count": self.scripted_count,
             "valid_count": self.valid_shot_count if self.scripted_count is not None else None,
             "time_scale": round(self.time_scale, 4),
+            "segmenter": self.tool,
+            "expert_review": None if self.expert_review is None else self.expert_review.to_dict(),
         }
 
 
@@ -222,9 +238,21 @@ class _Signals:
 def detect_boundaries(thumbs: np.ndarray, timestamps_s: np.ndarray, fps: float) -> list[Boundary]:
     """All boundary candidates of a grey thumbnail stream: accepted cuts and gradual transitions, and
     sub-threshold peaks (accepted=False) that the correction loop may promote. Sorted by time."""
+    return detect_candidates(thumbs, timestamps_s, fps)[0]
+
+
+def detect_candidates(
+    thumbs: np.ndarray, timestamps_s: np.ndarray, fps: float
+) -> tuple[list[Boundary], list[Boundary]]:
+    """(candidates as `detect_boundaries` returns them, doubtful cuts): the doubtful ones are strong,
+    isolated, persistent frame changes that the shape test turned down (a partial change: an object
+    popping in, or a jump cut against the same backdrop). The DSP path drops them; an expert reviewer
+    may accept them."""
     n = thumbs.shape[0]
     if n < 3:
-        return []
+        return [], []
+    rows, cols = active_area(thumbs)
+    thumbs = thumbs[:, rows, cols]  # inside letterbox / pillarbox bars
     g = to_float(thumbs)
     hists = histograms(thumbs)
     spectra = frame_spectra(g)
@@ -236,15 +264,22 @@ def detect_boundaries(thumbs: np.ndarray, timestamps_s: np.ndarray, fps: float) 
     bk = _rolling_baseline(dk, max(half, 2 * lag), 1)
     sig = _Signals(d1=d1, b1=b1, dk=dk, bk=bk, lag=lag)
 
-    cuts = _detect_cuts(g, hists, spectra, sig, timestamps_s, fps)
+    doubtful: list[Boundary] = []
+    cuts = _detect_cuts(g, hists, spectra, sig, timestamps_s, fps, doubtful)
     accepted_cuts = [c for c in cuts if c.accepted]
     graduals = _detect_gradual(g, hists, spectra, sig, timestamps_s, accepted_cuts)
     candidates = _suppress_close(cuts + graduals, fps)
-    return sorted(candidates, key=lambda b: b.time_s)
+    return sorted(candidates, key=lambda b: b.time_s), doubtful
 
 
 def _detect_cuts(
-    g: np.ndarray, hists: np.ndarray, spectra: np.ndarray, sig: _Signals, timestamps_s: np.ndarray, fps: float
+    g: np.ndarray,
+    hists: np.ndarray,
+    spectra: np.ndarray,
+    sig: _Signals,
+    timestamps_s: np.ndarray,
+    fps: float,
+    doubtful: list[Boundary] | None = None,
 ) -> list[Boundary]:
     n = g.shape[0]
     d1 = sig.d1
@@ -276,12 +311,15 @@ def _detect_cuts(
             # popping into an otherwise unchanged frame. Within-shot pairs either side set the noise level.
             shape = change_shape(g, int(i) - 1, int(i), [(int(i) - 3, int(i) - 2), (int(i) + 1, int(i) + 2)])
             ok_shape = shape.correlation < CUT_MAX_CORRELATION and shape.unchanged_share < CUT_MAX_UNCHANGED
+        t = float(timestamps_s[i])
         if not ok_shape:
             # A flash, an object popping in or the inside of a ramp: no boundary at all, not even a
-            # sub-threshold one the correction loop could split at.
+            # sub-threshold one the correction loop could split at. Strong, isolated, persistent ones
+            # are kept aside as doubtful for an expert reviewer (a jump cut looks like a pop).
+            if doubtful is not None and s >= 1.0 and isolation[k] >= CUT_ISOLATION and persistence[k] >= PERSIST_RATIO:
+                doubtful.append(Boundary(t, int(i), "cut", _confidence(s), s, False, t, t, "doubtful"))
             continue
         accepted = s >= 1.0
-        t = float(timestamps_s[i])
         out.append(
             Boundary(
                 time_s=t,
@@ -370,6 +408,11 @@ def _detect_gradual(
         if lo_pad > 1 and sig.d1[lo_pad - 1] >= floor[lo_pad - 1] and lo_pad < start:
             lo_pad += 1
         centre = _refine_centre(g, lo_pad, hi_pad, span.centre)
+        middle = (start + end + 1) / 2.0  # cut convention: the first frame of the second half
+        if abs(centre - middle) > CENTRE_AGREEMENT and end - start + 1 <= CENTRE_SPAN_LAGS * lag:
+            # Motion inside either shot biases the blend fit on real footage (measured: 3-5 frames late
+            # on spliced dissolves); a transition of ordinary length is then better centred on its span.
+            centre = middle
         magnitude_ratio = magnitude / float(threshold[min(n - 1, int(round(centre)) + lag // 2)])
         if elevated < GRADUAL_MIN_FRAMES or magnitude_ratio < 0.8:
             continue  # no sustained change, or the two ends look alike
@@ -505,6 +548,68 @@ def _suppress_close(candidates: list[Boundary], fps: float) -> list[Boundary]:
         ):
             kept.append(cand)
     return kept
+
+
+# --- expert review (TransNet V2 on windows around doubtful candidates) --------------------------
+
+
+REVIEW_BELOW_STRENGTH = 2.0  # accepted boundaries weaker than this (confidence < 0.67) are reviewed
+EXPERT_ACCEPT = 0.5  # TransNet V2's own decision threshold
+# No demotion: measured on spliced real footage, TransNet V2 gives jump cuts against the same backdrop
+# (real cuts) probabilities below 0.02, so its silence does not overrule an accepted boundary.
+
+
+@dataclass
+class ExpertReview:
+    """What the expert reviewer was asked and what it changed (kept in the evidence)."""
+
+    tool: str
+    reviewed: int = 0
+    accepted: list[float] = field(default_factory=list)  # times of boundaries it added
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tool": self.tool,
+            "reviewed": self.reviewed,
+            "accepted_s": [round(t, 4) for t in self.accepted],
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def review_candidates(
+    candidates: list[Boundary], doubtful: list[Boundary], small_rgb: np.ndarray, fps: float
+) -> tuple[list[Boundary], ExpertReview]:
+    """Ask TransNet V2 about the uncertain candidates only: sub-threshold peaks, weak accepted
+    boundaries and doubtful cuts. It may accept a sub-threshold or doubtful one (probability >= 0.5)
+    but never removes one (it misses ~15% of hard cuts). Strong boundaries are never sent."""
+    import time
+
+    from .transnet import review_frames, transnet_version
+
+    started = time.perf_counter()
+    uncertain = [c for c in candidates if not c.accepted or c.strength < REVIEW_BELOW_STRENGTH] + doubtful
+    review = ExpertReview(tool=transnet_version())
+    if not uncertain:
+        return candidates, review
+    verdicts = {r.frame: r for r in review_frames(small_rgb, [c.frame for c in uncertain])}
+    review.reviewed = len(uncertain)
+    revised = [c for c in candidates if c not in uncertain]
+    for c in uncertain:
+        verdict = verdicts[c.frame]
+        p = verdict.probability
+        updated = replace(c, expert_probability=p)
+        if not c.accepted and p >= EXPERT_ACCEPT:
+            updated = replace(
+                updated, accepted=True, confidence=max(c.confidence, p), strength=max(c.strength, 1.0),
+                origin="transnet",
+            )
+            review.accepted.append(c.time_s)
+        elif c.origin == "doubtful":
+            continue  # turned down by both: not a candidate at all
+        revised.append(updated)
+    review.seconds = time.perf_counter() - started
+    return sorted(_suppress_close(revised, fps), key=lambda b: b.time_s), review
 
 
 # --- correction loop --------------------------------------------------------------------------
@@ -656,6 +761,9 @@ def segment(
     duration_s: float,
     scripted_shots: Sequence[tuple[float, float]] | None = None,
     script_duration_s: float | None = None,
+    *,
+    small_rgb: np.ndarray | None = None,
+    use_expert_models: bool = False,
 ) -> SegmentationResult:
     """Detect, correct against the scripted shot count (if any) and align to the scripted shots.
 
@@ -663,7 +771,13 @@ def segment(
     Scripted times are scaled by clip duration / `script_duration_s` for the alignment, so a clip that
     runs shorter or longer than asked is matched shot by shot (boundary timing is judged separately).
     """
-    candidates = detect_boundaries(thumbs, timestamps_s, fps)
+    candidates, doubtful = detect_candidates(thumbs, timestamps_s, fps)
+    review: ExpertReview | None = None
+    if use_expert_models and small_rgb is not None and small_rgb.shape[0] == thumbs.shape[0]:
+        from .transnet import transnet_available
+
+        if transnet_available():
+            candidates, review = review_candidates(candidates, doubtful, small_rgb, fps)
     scripted_count = len(scripted_shots) if scripted_shots else None
     boundaries, corrections = correct_boundaries(candidates, scripted_count, timestamps_s, duration_s, fps)
     shots = shots_from_boundaries(boundaries, timestamps_s, duration_s)
@@ -673,6 +787,7 @@ def segment(
         corrections=corrections,
         shots=shots,
         scripted_count=scripted_count,
+        expert_review=review,
     )
     if scripted_shots:
         scale = duration_s / script_duration_s if script_duration_s and script_duration_s > 0 else 1.0

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from scoring.engine.aggregate import aggregate
-from scoring.engine.catalog import DIMENSION_WEIGHTS, DIMENSIONS, METRICS, PENALTY_METRIC, metric_spec, metrics_of
+from scoring.engine.catalog import (
+    DIMENSION_WEIGHTS,
+    DIMENSIONS,
+    METRICS,
+    PAPER_DIMENSIONS,
+    PENALTY_METRIC,
+    metric_spec,
+    metrics_of,
+)
 from scoring.engine.metrics.base import MetricValue, failed, measured, not_measured
 
 
@@ -39,10 +47,14 @@ def test_not_measured_metrics_are_left_out_and_weights_renormalised() -> None:
     metrics["video_sharpness"] = measured("video_sharpness", 0.2, "test", "test")
     metrics["video_noise"] = not_measured("video_noise", "test")
     metrics["video_flicker"] = failed("video_flicker", "boom")
+    others = [s.name for s in metrics_of("video") if s.name not in ("video_sharpness", "video_exposure")]
+    for name in others[2:]:  # all but noise and flicker, which are set above
+        metrics[name] = not_measured(name, "test")
     result = aggregate(metrics)
-    # video = mean(0.2, 1.0) over the two measured metrics, not mean(0.2, 1.0, 0, 0)
+    # video = mean(0.2, 1.0) over the two measured metrics (sharpness, exposure), not mean(0.2, 1.0, 0, 0, ...)
+    assert others[:2] == ["video_noise", "video_flicker"]
     assert result.dimensions["video"] == pytest.approx(0.6)
-    assert result.missing == ["video_noise", "video_flicker"]
+    assert result.missing == [s.name for s in METRICS if s.name in others]
 
 
 def test_unmeasured_dimensions_drop_out_of_the_overall_score() -> None:
@@ -53,7 +65,9 @@ def test_unmeasured_dimensions_drop_out_of_the_overall_score() -> None:
     result = aggregate(metrics)
     assert result.dimensions["reference"] is None and result.dimensions["sync"] is None
     assert result.overall == pytest.approx(0.8)
-    assert set(result.weights_used) == {"video", "audio", "shot"}
+    # the overall averages the paper's dimensions: the reference and sync ones had nothing measured
+    assert set(result.missing_dimensions) == {"reference_fidelity", "audio_visual_sync", "lip_sync"}
+    assert set(result.weights_used) == set(PAPER_DIMENSIONS) - set(result.missing_dimensions)
     assert sum(result.weights_used.values()) == pytest.approx(1.0)
     assert "reference_subject_fidelity" in result.missing
 

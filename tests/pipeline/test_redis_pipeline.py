@@ -24,7 +24,8 @@ def test_a_worker_process_scores_uploaded_submissions_end_to_end(start_worker, d
         with open(demo_archive(demo_dir, entry["slug"]), "rb") as stream:
             submissions.append(
                 services.submission_create(
-                    owner=researcher, model=model, suite=suite, archive=stream, archive_name=f"{entry['slug']}.zip"
+                    owner=researcher, model=model, suite=suite, archive=stream, archive_name=f"{entry['slug']}.zip",
+                    is_public=True,
                 )
             )
     worker = start_worker(concurrency=2)

@@ -1,13 +1,18 @@
-"""Technical video quality per shot: sharpness, noise, exposure and flicker, from the decoded samples."""
+"""The video dimension: technical quality per shot (sharpness, noise, exposure, flicker, blockiness) from the
+decoded samples, cross-shot consistency (subject, background, colour, illumination, style) and layout
+(face counts and positions across shots, and against the script's captions)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
+from skimage import color
 
 from ..decode import DecodedClip, SampledFrame
+from ..script import PromptScript
 from ..segmentation import SegmentationResult
 from ..versions import tool_versions
 from .base import MetricValue, linear_map, measured, not_measured, rounded, window_map
@@ -36,6 +41,14 @@ MEAN_LOW, MEAN_HIGH, MEAN_LOW_ZERO, MEAN_HIGH_ZERO = 50.0, 205.0, 10.0, 245.0
 FLICKER_WINDOW_S = 0.3
 FLICKER_GOOD, FLICKER_BAD = 0.5, 5.0
 FLICKER_MIN_FRAMES = 5
+# Blockiness: compression blocks leave luminance steps on a fixed 8/16-px grid of the coded picture. The
+# mean |horizontal (vertical) difference| profile over all of a shot's samples keeps the grid (content
+# moves, the grid does not); its Fourier coefficient at the grid period (scaled by the decoder's sample
+# downscale), relative to the mean step, is the measure. x264 at CRF 18-28 reads 0.01-0.03 on photographs
+# (0.12 on a lattice-like rocket tower), CRF 42 0.04-0.17, CRF 48 0.09-0.47.
+BLOCK_SIZES = (8, 16)
+BLOCK_MIN_PERIOD_PX = 2.5  # a grid finer than this after downscaling is not resolvable: not measured
+BLOCK_GOOD, BLOCK_BAD = 0.04, 0.30
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # BT.601
 
@@ -57,6 +70,8 @@ class ShotQuality:
     exposure: float | None = None
     flicker_jitter: float | None = None
     flicker: float | None = None
+    block_strength: float | None = None
+    blockiness: float | None = None
 
     def to_dict(self) -> dict[str, float | int | None]:
         return {key: (rounded(value) if isinstance(value, float) else value) for key, value in vars(self).items()}
@@ -104,7 +119,7 @@ def noise_sigma(y: np.ndarray) -> float:
 def exposure_stats(y: np.ndarray) -> tuple[float, float]:
     """(share of clipped pixels at either end, mean grey level)."""
     clipped = np.count_nonzero(y >= CLIP_HIGH) + np.count_nonzero(y <= CLIP_LOW)
-    return clipped / y.size, float(y.mean())
+    return float(clipped / y.size), float(y.mean())
 
 
 def exposure_score(clipped_share: float, mean_luma: float) -> float:
@@ -130,6 +145,25 @@ def flicker_jitter(mean_luma: np.ndarray, usable: np.ndarray, fps: float) -> flo
         return None
     joined = np.concatenate(residuals)
     return float(1.4826 * np.median(np.abs(joined)))
+
+
+def _grid_coefficient(profile: np.ndarray, period: float) -> float:
+    x = np.arange(profile.size)
+    mean = float(profile.mean())
+    if mean <= 1e-6:
+        return 0.0
+    return float(np.abs(np.sum((profile - mean) * np.exp(-2j * np.pi * x / period)))) / (profile.size * mean)
+
+
+def block_strength(greys: list[np.ndarray], scale: float) -> float | None:
+    """Grid periodicity of the luminance steps over a shot's grey samples (None when the coded block grid
+    is too fine to resolve at this downscale). `scale` = sample width / coded width."""
+    periods = [b * scale for b in BLOCK_SIZES if b * scale >= BLOCK_MIN_PERIOD_PX]
+    if not periods or not greys:
+        return None
+    dx = np.mean([np.abs(np.diff(y, axis=1)).mean(axis=0) for y in greys], axis=0)
+    dy = np.mean([np.abs(np.diff(y, axis=0)).mean(axis=1) for y in greys], axis=0)
+    return max(_grid_coefficient(profile, p) for p in periods for profile in (dx, dy))
 
 
 def _pick(samples: list[SampledFrame], limit: int) -> list[SampledFrame]:
@@ -170,6 +204,10 @@ def video_metrics(decoded: DecodedClip, seg: SegmentationResult) -> tuple[dict[s
             quality.clipped_share = float(np.mean([c for c, _ in stats]))
             quality.mean_luma = float(np.mean([m for _, m in stats]))
             quality.exposure = float(np.mean([exposure_score(c, m) for c, m in stats]))
+            strength = block_strength(greys, samples[0].rgb.shape[1] / max(1, decoded.width))
+            if strength is not None:
+                quality.block_strength = strength
+                quality.blockiness = linear_map(strength, BLOCK_GOOD, BLOCK_BAD)
         usable = np.zeros(decoded.frame_count, dtype=bool)
         usable[shot.start_frame : shot.end_frame] = True
         usable &= ~in_transition
@@ -203,5 +241,348 @@ def video_metrics(decoded: DecodedClip, seg: SegmentationResult) -> tuple[dict[s
         "video_flicker": build(
             "video_flicker", "flicker", ("flicker_jitter",), "pyav+numpy:luma-jitter", frames_needed
         ),
+        "video_blockiness": build(
+            "video_blockiness", "blockiness", ("block_strength",), "pyav+numpy:block-grid-spectrum",
+            "a resolvable coding-block grid",
+        ),
     }
     return metrics, per_shot
+
+
+# --- cross-shot consistency and layout ----------------------------------------------------------------
+
+LOOK_WIDTH = 160  # px: colour and style statistics need no detail
+# Colour: distance of the shots' mean chroma (a*, b*) plus half the difference of their spreads (Lab units).
+COLOUR_GOOD, COLOUR_BAD = 5.0, 30.0
+# Illumination: |delta mean L*| plus half |delta L* spread| (L* 0..100).
+ILLUM_GOOD, ILLUM_BAD = 8.0, 40.0
+# Style: mean relative difference of colourfulness, saturation, edge density and fine-detail share.
+STYLE_GOOD, STYLE_BAD = 0.10, 0.60
+# Background: 1 - histogram intersection of the outer ring's hue/saturation/value histogram.
+BACKGROUND_GOOD, BACKGROUND_BAD = 0.25, 0.85
+BORDER = 0.2  # the outer 20% of each side is "background" (faces cut out of it)
+# Non-face subject: 1 - intersection of the central region's histograms, and ORB keypoint matches.
+SUBJECT_HIST_GOOD, SUBJECT_HIST_BAD = 0.25, 0.85
+ORB_FEATURES = 300
+ORB_GOOD_SHARE, ORB_BAD_SHARE = 0.25, 0.03  # share of keypoints with a good (ratio-test) match
+# Layout: face centres of adjacent shots further apart than this (frame fractions) do not correspond.
+LAYOUT_POSITION_BAD = 0.5
+FACES_PER_SHOT = 3  # samples per shot the face analysis runs on (expert path)
+
+_COUNT_WORDS = {
+    "one": 1, "a": 1, "an": 1, "alone": 1, "single": 1, "two": 2, "both": 2, "pair": 2, "couple": 2,
+    "three": 3, "four": 4, "five": 5, "six": 6,
+}
+_PEOPLE_WORDS = {
+    "man", "woman", "person", "girl", "boy", "child", "kid", "singer", "astronaut", "chef", "barista", "host",
+    "people", "men", "women", "persons", "girls", "boys", "children", "kids", "friends", "singers", "dancers",
+    "player", "players", "speaker", "speakers", "presenter", "actor", "actors", "she", "he", "her", "him",
+    "they", "faces", "face",
+}
+_PLURAL_PEOPLE = {"people", "men", "women", "persons", "girls", "boys", "children", "kids", "friends", "singers",
+                  "dancers", "players", "speakers", "actors", "faces"}
+
+
+@dataclass
+class ShotLook:
+    """Per-shot descriptors of the cross-shot metrics."""
+
+    index: int
+    sample_indices: list[int]
+    lab_mean: np.ndarray  # (3,) L*, a*, b*
+    lab_std: np.ndarray  # (3,)
+    style: np.ndarray  # colourfulness, saturation, edge density, fine-detail share
+    border_hist: np.ndarray
+    centre_hist: np.ndarray
+    centre_grey: np.ndarray  # a grey crop of the central region, for keypoints
+    faces: list[list[Any]] | None = None  # per analysed sample: faces (largest first); None = not analysed
+
+    @property
+    def face_count(self) -> int | None:
+        if self.faces is None:
+            return None
+        return max((len(f) for f in self.faces), default=0)
+
+    def face_embeddings(self) -> list[np.ndarray]:
+        return [face.embedding for per_sample in self.faces or [] for face in per_sample if face.embedding is not None]
+
+    def face_centres(self) -> list[tuple[float, float]]:
+        """Centres of the faces of the sample with the most faces."""
+        if not self.faces:
+            return []
+        busiest = max(self.faces, key=len)
+        return [face.box.centre for face in busiest]
+
+
+def _hsv_hist(rgb: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    hsv = color.rgb2hsv(rgb)
+    pixels = hsv.reshape(-1, 3) if mask is None else hsv[mask]
+    if pixels.shape[0] == 0:
+        return np.zeros(12 * 4 + 4, dtype=np.float64)
+    hs, _, _ = np.histogram2d(pixels[:, 0], pixels[:, 1], bins=(12, 4), range=((0, 1), (0, 1)))
+    v, _ = np.histogram(pixels[:, 2], bins=4, range=(0, 1))
+    hist: np.ndarray = np.concatenate([hs.ravel(), v.astype(np.float64)])
+    return hist / max(1.0, float(hist.sum()))
+
+
+def _style_vector(rgb: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
+    rg, yb = r - g, 0.5 * (r + g) - b
+    colourfulness = float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())) / 100.0
+    saturation = float(color.rgb2hsv(rgb)[..., 1].mean())
+    gradient = np.hypot(ndimage.sobel(grey, axis=0), ndimage.sobel(grey, axis=1)) / 8.0
+    edge_density = float(np.mean(gradient > 10.0))
+    fine = np.abs(grey - ndimage.gaussian_filter(grey, 1.5))
+    detail = float(fine.mean() / (np.abs(grey - grey.mean()).mean() + 1e-6))
+    return np.array([colourfulness, saturation, edge_density, detail], dtype=np.float64)
+
+
+def _small(rgb: np.ndarray) -> np.ndarray:
+    step = max(1, rgb.shape[1] // LOOK_WIDTH)
+    return rgb[::step, ::step]
+
+
+def shot_samples(decoded: DecodedClip, seg: SegmentationResult, limit: int = MAX_SAMPLES_PER_SHOT) -> list[list[SampledFrame]]:
+    """Per detected shot, up to `limit` samples outside transitions (evenly spread)."""
+    in_transition = seg.transition_mask(decoded.timestamps_s)
+    out = []
+    for shot in seg.shots:
+        chosen = [s for s in decoded.samples if shot.start_frame <= s.index < shot.end_frame and not in_transition[s.index]]
+        out.append(_pick(chosen, limit))
+    return out
+
+
+def shot_looks(
+    decoded: DecodedClip, seg: SegmentationResult, faces_by_sample: dict[int, list[Any]] | None
+) -> list[ShotLook]:
+    looks = []
+    for shot, samples in zip(seg.shots, shot_samples(decoded, seg)):
+        if not samples:
+            continue
+        labs, styles, borders, centres = [], [], [], []
+        grey_centre = np.zeros((1, 1), dtype=np.float32)
+        for sample in samples:
+            rgb = _small(sample.rgb)
+            h, w = rgb.shape[:2]
+            lab = color.rgb2lab(rgb).reshape(-1, 3)
+            labs.append(lab)
+            grey = luma(rgb)
+            styles.append(_style_vector(rgb, grey))
+            ring = np.ones((h, w), dtype=bool)
+            ring[int(h * BORDER): int(h * (1 - BORDER)), int(w * BORDER): int(w * (1 - BORDER))] = False
+            scale = w / sample.rgb.shape[1]
+            for face in (faces_by_sample or {}).get(sample.index, []):
+                b = face.box
+                ring[int(b.top * scale): int(b.bottom * scale) + 1, int(b.left * scale): int(b.right * scale) + 1] = False
+            borders.append(_hsv_hist(rgb, ring))
+            centre = rgb[int(h * 0.2): int(h * 0.8), int(w * 0.25): int(w * 0.75)]
+            centres.append(_hsv_hist(centre))
+        middle = samples[len(samples) // 2].rgb
+        mh, mw = middle.shape[:2]
+        grey_centre = luma(middle[int(mh * 0.15): int(mh * 0.85), int(mw * 0.2): int(mw * 0.8)])
+        pixels = np.concatenate(labs)
+        faces = None
+        if faces_by_sample is not None:
+            faces = [faces_by_sample[s.index] for s in samples if s.index in faces_by_sample]
+        looks.append(
+            ShotLook(
+                index=shot.index,
+                sample_indices=[s.index for s in samples],
+                lab_mean=pixels.mean(axis=0),
+                lab_std=pixels.std(axis=0),
+                style=np.mean(styles, axis=0),
+                border_hist=np.mean(borders, axis=0),
+                centre_hist=np.mean(centres, axis=0),
+                centre_grey=grey_centre.astype(np.uint8),
+                faces=faces,
+            )
+        )
+    return looks
+
+
+def _intersection_distance(a: np.ndarray, b: np.ndarray) -> float:
+    return 1.0 - float(np.minimum(a, b).sum())
+
+
+def _lighting_changes(seg: SegmentationResult, script: PromptScript | None, a: int, b: int) -> bool:
+    """The script gives the two detected shots different lighting (then illumination may change)."""
+    if script is None:
+        return False
+    scripted = {j: i for i, j in enumerate(seg.alignment) if j is not None}
+    if a not in scripted or b not in scripted:
+        return False
+    la, lb = script.shots[scripted[a]].lighting, script.shots[scripted[b]].lighting
+    return bool(la and lb and la.strip().lower() != lb.strip().lower())
+
+
+def orb_match_share(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Share of ORB keypoints of `a` with a distinctive match in `b` (OpenCV; None when unavailable)."""
+    try:
+        import cv2
+    except ImportError:
+        return None
+    orb = cv2.ORB_create(nfeatures=ORB_FEATURES)  # type: ignore[attr-defined]
+    ka, da = orb.detectAndCompute(np.ascontiguousarray(a), None)
+    kb, db = orb.detectAndCompute(np.ascontiguousarray(b), None)
+    if da is None or db is None or len(ka) < 10 or len(kb) < 10:
+        return None
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(da, db, k=2)
+    good = sum(1 for p in pairs if len(p) == 2 and p[0].distance < 0.75 * p[1].distance)
+    return good / len(ka)
+
+
+def _pair_metric(
+    name: str, looks: list[ShotLook], distance: Any, good: float, bad: float, tool: str, version: str,
+    skip: Any = None, what: str = "",
+) -> MetricValue:
+    rows = []
+    for a, b in zip(looks, looks[1:]):
+        if skip is not None and skip(a, b):
+            continue
+        d = float(distance(a, b))
+        rows.append({"shots": [a.index, b.index], "distance": round(d, 4), "score": round(linear_map(d, good, bad), 4)})
+    if not rows:
+        return not_measured(name, f"fewer than two shots with usable frames{what}", tool, version)
+    return measured(name, float(np.mean([r["score"] for r in rows])), tool, version, {"pairs": rows})
+
+
+def subject_consistency(looks: list[ShotLook], faces_ran: bool, version: str) -> MetricValue:
+    """With faces in two or more shots: each face-bearing shot's best identity match among the other shots'
+    faces (a recurring character is recognised, shot-reverse-shot dialogue included). Otherwise the
+    central region's colour histogram and ORB keypoints between adjacent shots."""
+    from ..faces import embedding_distance, identity_similarity
+
+    name = "video_subject_consistency"
+    with_faces = [look for look in looks if look.face_embeddings()]
+    rows: list[dict[str, Any]] = []
+    if faces_ran and len(with_faces) >= 2:
+        for look in with_faces:
+            mine = look.face_embeddings()
+            others = [e for other in with_faces if other is not look for e in other.face_embeddings()]
+            best = min(embedding_distance(m, o) for m in mine for o in others)
+            rows.append({"shot": look.index, "best_distance": round(best, 4), "score": round(identity_similarity(best), 4)})
+        return measured(
+            name, float(np.mean([r["score"] for r in rows])), "expert:dlib-face-embedding", version,
+            {"shots": rows, "shots_with_faces": len(with_faces)},
+        )
+    for a, b in zip(looks, looks[1:]):
+        hist = linear_map(_intersection_distance(a.centre_hist, b.centre_hist), SUBJECT_HIST_GOOD, SUBJECT_HIST_BAD)
+        share = orb_match_share(a.centre_grey, b.centre_grey)
+        keypoints = None if share is None else linear_map(share, ORB_GOOD_SHARE, ORB_BAD_SHARE)
+        score = hist if keypoints is None else 0.5 * (hist + keypoints)
+        rows.append({"shots": [a.index, b.index], "colour": round(hist, 4),
+                     "keypoints": None if keypoints is None else round(keypoints, 4), "score": round(score, 4)})
+    tool = "numpy:centre-colour-histogram" + ("+opencv:orb" if any(r["keypoints"] is not None for r in rows) else "")
+    if not rows:
+        return not_measured(name, "fewer than two shots with usable frames", tool, version)
+    return measured(name, float(np.mean([r["score"] for r in rows])), tool, version,
+                    {"pairs": rows, "faces": "no face in two shots" if faces_ran else "face analysis did not run"})
+
+
+def expected_people(caption: str) -> int | None:
+    """How many people a caption names (None when it does not say): 'two dancers' -> 2, 'a woman' -> 1,
+    'she' -> 1, 'they' or a plural without a number -> None (at least two, count unknown)."""
+    words = [w.strip(".,;:!?'\"()").lower() for w in caption.split()]
+    for i, word in enumerate(words):
+        if word in _COUNT_WORDS and i + 1 < len(words):
+            following = words[i + 1: i + 3]
+            if any(w in _PEOPLE_WORDS for w in following):
+                count = _COUNT_WORDS[word]
+                if count == 1 and any(w in _PLURAL_PEOPLE for w in following):
+                    continue
+                return count
+    singular = {"she", "he", "her", "him"}
+    if any(w in singular for w in words) and not any(w in _PLURAL_PEOPLE or w == "they" for w in words):
+        return 1
+    return None
+
+
+def layout_metrics(
+    looks: list[ShotLook], seg: SegmentationResult, script: PromptScript | None, faces_ran: bool, version: str
+) -> dict[str, MetricValue]:
+    tool = "expert:dlib-face-detector"
+    consistency_name, alignment_name = "video_layout_consistency", "video_layout_alignment"
+    if not faces_ran:
+        reason = "layout needs the face detector (expert models off or dlib not installed)"
+        return {consistency_name: not_measured(consistency_name, reason, tool, version),
+                alignment_name: not_measured(alignment_name, reason, tool, version)}
+    rows = []
+    for a, b in zip(looks, looks[1:]):
+        ca, cb = a.face_centres(), b.face_centres()
+        if not ca and not cb:
+            continue
+        count = min(len(ca), len(cb)) / max(len(ca), len(cb))
+        position = 0.0
+        if ca and cb:
+            xs_a, xs_b = sorted(c[0] for c in ca), sorted(c[0] for c in cb)
+            shift = float(np.mean([abs(x - y) for x, y in zip(xs_a, xs_b)]))
+            position = linear_map(shift, 0.0, LAYOUT_POSITION_BAD)
+        rows.append({"shots": [a.index, b.index], "faces": [len(ca), len(cb)], "score": round(0.5 * (count + position), 4)})
+    out = {
+        consistency_name: (
+            measured(consistency_name, float(np.mean([r["score"] for r in rows])), tool, version, {"pairs": rows})
+            if rows else not_measured(consistency_name, "no faces in adjacent shots to compare", tool, version)
+        )
+    }
+    checks = []
+    if script is not None:
+        by_index = {look.index: look for look in looks}
+        for scripted_i, detected_j in enumerate(seg.alignment):
+            if detected_j is None or detected_j not in by_index:
+                continue
+            expected = expected_people(script.shots[scripted_i].caption)
+            if expected is None:
+                continue
+            found = by_index[detected_j].face_count or 0
+            score = 1.0 if found == expected else min(found, expected) / max(found, expected)
+            checks.append({"scripted_shot": scripted_i + 1, "expected": expected, "faces": found, "score": round(score, 4)})
+    out[alignment_name] = (
+        measured(alignment_name, float(np.mean([c["score"] for c in checks])), tool, version, {"shots": checks})
+        if checks
+        else not_measured(alignment_name, "no scripted caption says how many people a shot shows", tool, version)
+    )
+    return out
+
+
+def consistency_metrics(
+    decoded: DecodedClip,
+    seg: SegmentationResult,
+    script: PromptScript | None,
+    faces_by_sample: dict[int, list[Any]] | None,
+    faces_version: str = "",
+) -> tuple[dict[str, MetricValue], list[ShotLook]]:
+    """Cross-shot consistency and layout. `faces_by_sample` (SampledFrame.index -> faces) is None when the
+    face analysis did not run (DSP path): subject consistency then uses colour and keypoints, layout is
+    not measured."""
+    version = tool_versions("av", "numpy", "scipy", "skimage")
+    face_version = f"{version}; {faces_version}" if faces_version else version
+    faces_ran = faces_by_sample is not None
+    looks = shot_looks(decoded, seg, faces_by_sample)
+    lab = "skimage:lab-statistics"
+    metrics = {
+        "video_colour_consistency": _pair_metric(
+            "video_colour_consistency", looks,
+            lambda a, b: np.linalg.norm(a.lab_mean[1:] - b.lab_mean[1:]) + 0.5 * np.linalg.norm(a.lab_std[1:] - b.lab_std[1:]),
+            COLOUR_GOOD, COLOUR_BAD, lab, version,
+        ),
+        "video_illumination_consistency": _pair_metric(
+            "video_illumination_consistency", looks,
+            lambda a, b: abs(a.lab_mean[0] - b.lab_mean[0]) + 0.5 * abs(a.lab_std[0] - b.lab_std[0]),
+            ILLUM_GOOD, ILLUM_BAD, lab, version,
+            skip=lambda a, b: _lighting_changes(seg, script, a.index, b.index),
+            what=" (pairs whose scripted lighting differs are skipped)",
+        ),
+        "video_style_consistency": _pair_metric(
+            "video_style_consistency", looks,
+            lambda a, b: float(np.mean(np.abs(a.style - b.style) / (np.maximum(a.style, b.style) + 0.05))),
+            STYLE_GOOD, STYLE_BAD, "numpy:colourfulness-saturation-edges", version,
+        ),
+        "video_background_consistency": _pair_metric(
+            "video_background_consistency", looks,
+            lambda a, b: _intersection_distance(a.border_hist, b.border_hist),
+            BACKGROUND_GOOD, BACKGROUND_BAD, "skimage:border-hsv-histogram", version,
+        ),
+        "video_subject_consistency": subject_consistency(looks, faces_ran, face_version),
+    }
+    metrics.update(layout_metrics(looks, seg, script, faces_ran, face_version))
+    return metrics, looks

@@ -1,0 +1,170 @@
+"""Music consistency across shots: chroma (key/harmony) and tempo agreement between adjacent shots.
+
+MSAVBench separates the music (Demucs), embeds it (MuQ) and tracks beats; offline on a CPU this is
+signal processing on the decoded audio: a 12-bin chroma per shot from the magnitude spectrum
+(speech frames left out when the VAD found speech) and a tempo per shot from the autocorrelation of
+its onset envelope. Pure numpy; no model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..decode import DecodedClip
+from ..script import PromptScript
+from ..segmentation import SegmentationResult
+from ..speech import SpeechActivity
+from ..versions import tool_versions
+from .base import MetricValue, linear_map, measured, not_measured
+
+CHROMA_FRAME = 4096  # samples (170 ms at 24 kHz): enough resolution for semitones from ~110 Hz
+CHROMA_HOP = 2048
+CHROMA_FMIN, CHROMA_FMAX = 110.0, 2000.0
+ONSET_HZ = 100
+TEMPO_MIN_BPM, TEMPO_MAX_BPM = 60.0, 180.0
+MIN_SHOT_S = 1.0  # shorter shots have too little music for a chroma
+MIN_TEMPO_SHOT_S = 3.0  # a tempo needs a few beats
+MIN_TEMPO_STRENGTH = 0.2  # autocorrelation peak (normalised) below this: no clear beat in the shot
+# Chroma cosine of adjacent shots: 0.9 (same key and harmony) is full marks, 0.5 (unrelated) is 0.
+CHROMA_GOOD, CHROMA_BAD = 0.9, 0.5
+# Tempo: octave-folded log2 ratio; 2% apart is the same tempo, 15% apart is a different piece.
+TEMPO_GOOD, TEMPO_BAD = math.log2(1.02), math.log2(1.15)
+
+
+@dataclass(frozen=True)
+class ShotMusic:
+    index: int
+    start_s: float
+    end_s: float
+    chroma: np.ndarray | None  # (12,) unit-norm, None when the shot has no usable music
+    tempo_bpm: float | None
+    tempo_strength: float
+
+
+def _shot_spans(decoded: DecodedClip, script: PromptScript | None, seg: SegmentationResult | None) -> list[tuple[float, float]]:
+    if seg is not None and len(seg.shots) >= 2:
+        return [(shot.start_s, shot.end_s) for shot in seg.shots]
+    if script is not None and script.shots:
+        scale = decoded.duration_s / script.duration_s if script.duration_s > 0 else 1.0
+        return [(shot.start_s * scale, shot.end_s * scale) for shot in script.shots]
+    return [(0.0, decoded.duration_s)]
+
+
+def _pitch_class_matrix(rate: int) -> np.ndarray:
+    freqs = np.fft.rfftfreq(CHROMA_FRAME, 1.0 / rate)
+    keep = (freqs >= CHROMA_FMIN) & (freqs <= CHROMA_FMAX)
+    classes = np.zeros((freqs.size, 12), dtype=np.float32)
+    pitch = np.round(12.0 * np.log2(np.maximum(freqs[keep], 1.0) / 440.0)).astype(int) % 12
+    classes[np.flatnonzero(keep), pitch] = 1.0
+    return classes
+
+
+def shot_chroma(audio: np.ndarray, rate: int, speech_mask: np.ndarray | None = None) -> np.ndarray | None:
+    """(12,) unit-norm mean chroma of a span of mono audio; frames flagged in speech_mask are skipped
+    when at least half the frames remain."""
+    count = 1 + (audio.shape[0] - CHROMA_FRAME) // CHROMA_HOP if audio.shape[0] >= CHROMA_FRAME else 0
+    if count < 2:
+        return None
+    idx = np.arange(CHROMA_FRAME)[None, :] + CHROMA_HOP * np.arange(count)[:, None]
+    frames = audio[idx] * np.hanning(CHROMA_FRAME).astype(np.float32)
+    magnitude = np.abs(np.fft.rfft(frames, axis=1))
+    if speech_mask is not None and speech_mask.size == count and (~speech_mask).sum() >= count / 2:
+        magnitude = magnitude[~speech_mask]
+    chroma = (magnitude @ _pitch_class_matrix(rate)).mean(axis=0)
+    norm = float(np.linalg.norm(chroma))
+    return chroma / norm if norm > 1e-9 else None
+
+
+def shot_tempo(audio: np.ndarray, rate: int) -> tuple[float | None, float]:
+    """(tempo in BPM, strength in [0, 1]) from the autocorrelation of the span's onset envelope."""
+    hop = rate // ONSET_HZ
+    frame = 2 * hop
+    count = (audio.shape[0] - frame) // hop
+    if count < int(MIN_TEMPO_SHOT_S * ONSET_HZ):
+        return None, 0.0
+    idx = np.arange(frame)[None, :] + hop * np.arange(count)[:, None]
+    magnitude = np.abs(np.fft.rfft(audio[idx] * np.hanning(frame).astype(np.float32), axis=1))
+    flux = np.maximum(0.0, np.diff(np.log1p(10.0 * magnitude), axis=0)).sum(axis=1)
+    flux = flux - flux.mean()
+    acf = np.correlate(flux, flux, mode="full")[flux.size - 1 :]
+    if acf[0] <= 1e-12:
+        return None, 0.0
+    acf = acf / acf[0]
+    lo, hi = int(ONSET_HZ * 60.0 / TEMPO_MAX_BPM), int(ONSET_HZ * 60.0 / TEMPO_MIN_BPM)
+    hi = min(hi, acf.size - 2)
+    if hi <= lo:
+        return None, 0.0
+    lag = lo + int(np.argmax(acf[lo : hi + 1]))
+    strength = float(acf[lag])
+    # Parabolic refinement of the lag for a tempo finer than the 10 ms grid allows.
+    a, b, c = acf[lag - 1], acf[lag], acf[lag + 1]
+    denom = a - 2 * b + c
+    shift = 0.5 * (a - c) / denom if abs(denom) > 1e-12 else 0.0
+    return 60.0 * ONSET_HZ / (lag + float(np.clip(shift, -0.5, 0.5))), strength
+
+
+def tempo_distance(a_bpm: float, b_bpm: float) -> float:
+    """|log2 ratio| folded over octaves: 120 vs 60 BPM is the same pulse counted differently."""
+    d = abs(math.log2(a_bpm / b_bpm))
+    return abs(d - round(d))
+
+
+def music_consistency(
+    decoded: DecodedClip, script: PromptScript | None, seg: SegmentationResult | None, activity: SpeechActivity | None
+) -> MetricValue:
+    name, tool = "audio_music_consistency", "dsp:chroma+onset-autocorrelation-tempo"
+    version = tool_versions("numpy")
+    if script is None:
+        return not_measured(name, "no prompt script says whether music was asked for", tool, version)
+    if not ({"music", "singing"} & set(script.audio_classes)):
+        return not_measured(name, "the prompt asks for no music", tool, version)
+    mono = decoded.audio_mono
+    rate = decoded.audio_rate
+    shots: list[ShotMusic] = []
+    for index, (start, end) in enumerate(_shot_spans(decoded, script, seg)):
+        if end - start < MIN_SHOT_S:
+            continue
+        a = max(0, int((start - decoded.audio_start_s) * rate))
+        b = min(mono.shape[0], int((end - decoded.audio_start_s) * rate))
+        span = mono[a:b]
+        if span.shape[0] < CHROMA_FRAME * 2 or float(np.sqrt(np.mean(span**2))) < 1e-4:
+            shots.append(ShotMusic(index, start, end, None, None, 0.0))
+            continue
+        mask = None
+        if activity is not None and activity.segments:
+            count = 1 + (span.shape[0] - CHROMA_FRAME) // CHROMA_HOP
+            centres = start + (np.arange(count) * CHROMA_HOP + CHROMA_FRAME / 2) / rate
+            mask = activity.mask(centres)
+        tempo, strength = shot_tempo(span, rate)
+        if strength < MIN_TEMPO_STRENGTH:
+            tempo = None
+        shots.append(ShotMusic(index, start, end, shot_chroma(span, rate, mask), tempo, strength))
+    usable = [s for s in shots if s.chroma is not None]
+    if len(usable) < 2:
+        return not_measured(name, "fewer than two shots with music long enough to compare", tool, version)
+    pairs = []
+    for left, right in zip(usable, usable[1:]):
+        assert left.chroma is not None and right.chroma is not None
+        cosine = float(np.dot(left.chroma, right.chroma))
+        terms = [linear_map(cosine, CHROMA_GOOD, CHROMA_BAD)]
+        tempo_gap = None
+        if left.tempo_bpm is not None and right.tempo_bpm is not None:
+            tempo_gap = tempo_distance(left.tempo_bpm, right.tempo_bpm)
+            terms.append(linear_map(tempo_gap, TEMPO_GOOD, TEMPO_BAD))
+        pairs.append(
+            {
+                "shots": [left.index, right.index],
+                "chroma_cosine": round(cosine, 4),
+                "tempo_bpm": [
+                    None if left.tempo_bpm is None else round(left.tempo_bpm, 1),
+                    None if right.tempo_bpm is None else round(right.tempo_bpm, 1),
+                ],
+                "tempo_octave_log2_gap": None if tempo_gap is None else round(tempo_gap, 4),
+                "value": float(np.mean(terms)),
+            }
+        )
+    value = float(np.mean([p["value"] for p in pairs]))
+    return measured(name, value, tool, version, {"pairs": pairs})
