@@ -612,10 +612,8 @@ def _after_regular_judgment(*, task: Task, member: CampaignMember) -> None:
 
 def _rankings_changed(*, suite_id: int, reason: str) -> None:
     """Ask the ranking app for a (debounced) recomputation once this transaction commits."""
-    try:
-        from annotation.ranking.services import ranking_recompute_request
-    except ImportError:  # the ranking app has not landed in this checkout yet
-        return
+    from annotation.ranking.services import ranking_recompute_request  # here: the ranking app imports our selectors
+
     transaction.on_commit(lambda: ranking_recompute_request(suite_id=suite_id, reason=reason))
 
 

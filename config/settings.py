@@ -219,6 +219,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": "bookkeeping"},
     },
 }
+# A pool child imports the engine before its first task (scoring.tasks._warm_engine): give it time on a busy machine.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60
 # Per-clip limits so that one pathological clip cannot hold a worker (see scoring.limits): past the
 # soft time or memory limit the clip fails with the reason and the worker takes the next one.
 MSAV_CLIP_SOFT_TIME_LIMIT_S = int(os.environ.get("MSAV_CLIP_SOFT_TIME_LIMIT_S", 600))

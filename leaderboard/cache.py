@@ -164,8 +164,16 @@ def cached(
 # --- Safety net: rows changed without an explicit call (admin edits, imports, other code paths) --
 
 
+def _submission_loaded(sender: type, instance: Any, **kwargs: Any) -> None:
+    instance._leaderboard_loaded_state = instance.__dict__.get("state")
+
+
 def _submission_changed(sender: type, instance: Any, **kwargs: Any) -> None:
-    leaderboard_cache_invalidate(suite_id=instance.suite_id)
+    # Only a submission that is or was scored can be on a public page: uploads and scoring progress are not.
+    scored = "scored"
+    if instance.__dict__.get("state") == scored or getattr(instance, "_leaderboard_loaded_state", None) == scored:
+        leaderboard_cache_invalidate(suite_id=instance.suite_id)
+    instance._leaderboard_loaded_state = instance.__dict__.get("state")
 
 
 def _aggregate_changed(sender: type, instance: Any, **kwargs: Any) -> None:
@@ -192,11 +200,12 @@ def _model_changed(sender: type, instance: Any, **kwargs: Any) -> None:
 
 def connect_signals() -> None:
     """Invalidate on every save or delete of the rows the public pages show (called from the app config)."""
-    from django.db.models.signals import post_delete, post_save
+    from django.db.models.signals import post_delete, post_init, post_save
 
     from leaderboard.models import ModelEntry, Submission, Suite
     from scoring.models import SubmissionScore
 
+    post_init.connect(_submission_loaded, sender=Submission, dispatch_uid="lb-cache-submission-init")
     for name, signal in (("save", post_save), ("delete", post_delete)):
         signal.connect(_submission_changed, sender=Submission, dispatch_uid=f"lb-cache-submission-{name}")
         signal.connect(_aggregate_changed, sender=SubmissionScore, dispatch_uid=f"lb-cache-aggregate-{name}")

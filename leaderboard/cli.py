@@ -23,6 +23,8 @@ import requests
 DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024
 TERMINAL_STATES = ("scored", "failed", "cancelled")
 RETRIES = 8
+# How the platform lists its dimensions (scoring/engine/catalog.py); the CLI does not import the engine.
+DIMENSION_ORDER = ("video", "audio", "shot", "reference", "sync")
 
 
 class CliError(Exception):
@@ -343,8 +345,10 @@ def describe_submission(detail: dict[str, Any], out: TextIO) -> None:
         out.write(f"  refused: {refused['reason']}\n")
     scores = progress.get("scores")
     if scores:
+        dimensions = scores["dimensions"]
+        order = [name for name in DIMENSION_ORDER if name in dimensions] + sorted(set(dimensions) - set(DIMENSION_ORDER))
         dims = ", ".join(
-            f"{name} {value:.3f}" if value is not None else f"{name} —" for name, value in scores["dimensions"].items()
+            f"{name} {dimensions[name]:.3f}" if dimensions[name] is not None else f"{name} —" for name in order
         )
         out.write(f"  overall: {scores['overall']:.3f} ({dims}); engine {scores['engine_version']}\n")
 

@@ -59,44 +59,10 @@ def submission_visible_to(*, submission: Submission, user: AbstractBaseUser | An
 
 
 def submission_progress(*, submission: Submission) -> dict:
-    """What the submission page shows and polls: state, clips done / total, per-clip status and reasons."""
-    clips = list(submission.clips.select_related("prompt").order_by("prompt__position"))
-    done = sum(1 for clip in clips if clip.status in Clip.TERMINAL)
-    clip_overall = dict(
-        ClipScore.objects.filter(clip__submission=submission, engine_version=engine.ENGINE_VERSION).values_list(
-            "clip_id", "overall"
-        )
-    )
-    aggregate = submission.scores.filter(engine_version=engine.ENGINE_VERSION).first() or submission.scores.order_by(
-        "-created_at"
-    ).first()
-    return {
-        "id": submission.pk,
-        "state": submission.state,
-        "state_reason": submission.state_reason,
-        "clips_total": len(clips),
-        "clips_done": done,
-        "clips": [
-            {
-                "id": clip.pk,
-                "prompt": clip.prompt.prompt_id,
-                "status": clip.status,
-                "reason": clip.status_reason,
-                "overall": clip_overall.get(clip.pk),
-            }
-            for clip in clips
-        ],
-        "refused": submission.report.get("refused", []),
-        "ignored": submission.report.get("ignored", []),
-        "scores": None
-        if aggregate is None
-        else {
-            "engine_version": aggregate.engine_version,
-            "overall": aggregate.overall,
-            "dimensions": aggregate.dimensions,
-            "failed_prompts": aggregate.failed_prompts,
-        },
-    }
+    """What the submission page shows and polls (the pipeline's progress feed: scoring.selectors)."""
+    from scoring.selectors import submission_progress as scoring_submission_progress
+
+    return scoring_submission_progress(submission=submission)
 
 
 def clip_result(*, clip: Clip) -> dict | None:

@@ -16,7 +16,6 @@ def check_engine_config(app_configs: object = None, **kwargs: object) -> list[ch
 
     from scoring.services import engine_config
 
-    engine_config.cache_clear()
     try:
         engine_config()
     except ImproperlyConfigured as error:

@@ -35,12 +35,14 @@ class MetricScore(models.Model):
         FAILED = "failed"
 
     clip_score = models.ForeignKey(ClipScore, on_delete=models.CASCADE, related_name="metrics")
-    name = models.CharField(max_length=50)
+    name = models.CharField(max_length=100)
     dimension = models.CharField(max_length=20)
     value = models.FloatField(null=True, blank=True)
     status = models.CharField(max_length=15, choices=Status.choices)
-    tool = models.CharField(max_length=100)
-    version = models.CharField(max_length=50)
+    # Tool and version strings name every package a measurement used (e.g. the engine, PyAV, numpy,
+    # an expert model and its runtime): unbounded text, not a short label.
+    tool = models.TextField()
+    version = models.TextField()
     raw = models.JSONField(null=True, blank=True, help_text="the measurement before mapping to [0, 1]")
     reason = models.TextField(blank=True)
 

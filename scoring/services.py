@@ -56,30 +56,43 @@ class ClipFileUnavailable(OSError):
 # --- Engine configuration ---------------------------------------------------------------------
 
 
-@functools.cache
+ENGINE_SETTINGS = (
+    "MSAV_ENGINE_EXPERT_MODELS",
+    "MSAV_JUDGE_URL",
+    "MSAV_JUDGE_MODEL",
+    "MSAV_JUDGE_KEY",
+    "MSAV_ASR_URL",
+    "MSAV_ASR_MODEL",
+    "MSAV_ASR_KEY",
+    "MSAV_ASR_MODEL_PATH",
+)
+
+
 def engine_config() -> EngineConfig:
     """The engine's configuration from settings (MSAV_ENGINE_EXPERT_MODELS, MSAV_JUDGE_*, MSAV_ASR_*).
 
-    Raises ImproperlyConfigured naming the setting when a value is invalid (also reported by
+    Raises ImproperlyConfigured naming the settings when a value is invalid (also reported by
     `manage.py check`, see scoring.apps).
     """
+    return _engine_config(*(getattr(settings, name) for name in ENGINE_SETTINGS))
+
+
+@functools.lru_cache(maxsize=4)
+def _engine_config(
+    expert: bool, judge_url: str, judge_model: str, judge_key: str, asr_url: str, asr_model: str, asr_key: str, asr_path: str
+) -> EngineConfig:
     judge = asr = None
     try:
-        if settings.MSAV_JUDGE_URL:
-            judge = JudgeConfig(url=settings.MSAV_JUDGE_URL, model=settings.MSAV_JUDGE_MODEL, api_key=settings.MSAV_JUDGE_KEY)
+        if judge_url:
+            judge = JudgeConfig(url=judge_url, model=judge_model, api_key=judge_key)
     except ValueError as error:
         raise ImproperlyConfigured(f"MSAV_JUDGE_URL / MSAV_JUDGE_MODEL / MSAV_JUDGE_KEY: {error}") from None
     try:
-        if settings.MSAV_ASR_URL or settings.MSAV_ASR_MODEL_PATH:
-            asr = AsrConfig(
-                url=settings.MSAV_ASR_URL,
-                model=settings.MSAV_ASR_MODEL,
-                api_key=settings.MSAV_ASR_KEY,
-                model_path=settings.MSAV_ASR_MODEL_PATH,
-            )
+        if asr_url or asr_path:
+            asr = AsrConfig(url=asr_url, model=asr_model, api_key=asr_key, model_path=asr_path)
     except ValueError as error:
         raise ImproperlyConfigured(f"MSAV_ASR_URL / MSAV_ASR_MODEL / MSAV_ASR_MODEL_PATH: {error}") from None
-    return EngineConfig(use_expert_models=settings.MSAV_ENGINE_EXPERT_MODELS, judge=judge, asr=asr)
+    return EngineConfig(use_expert_models=bool(expert), judge=judge, asr=asr)
 
 
 # --- One clip ---------------------------------------------------------------------------------
@@ -118,16 +131,12 @@ def clip_score(*, clip_id: int, task_id: str = "") -> ClipOutcome:
     version = engine.ENGINE_VERSION
     if ClipScore.objects.filter(clip_id=clip_id, engine_version=version).exists():
         clip_mark_scored(clip_id=clip_id)
+        _attempts_mark_lost(clip_id=clip_id)  # e.g. killed between storing the result and logging it
         return ClipOutcome("settled", "already scored by this engine version")
     attempt_number = clip_claim(clip_id=clip_id)
     if attempt_number is None:
         return ClipOutcome("settled", "not queued")
-    now = timezone.now()
-    ClipAttempt.objects.filter(clip_id=clip_id, outcome=ClipAttempt.Outcome.RUNNING).update(
-        outcome=ClipAttempt.Outcome.LOST,
-        finished_at=now,
-        reason="did not finish: the worker running it was lost (killed, restarted or cut off) and the clip was queued again",
-    )
+    _attempts_mark_lost(clip_id=clip_id)
     if attempt_number > settings.MSAV_CLIP_MAX_ATTEMPTS:
         reason = (
             f"gave up after {attempt_number - 1} attempts that did not finish (each time the worker scoring it "
@@ -182,6 +191,17 @@ def clip_score(*, clip_id: int, task_id: str = "") -> ClipOutcome:
     reason = "" if created else "another attempt stored this clip's result first; kept that one"
     clip_attempt_end(attempt_id=attempt.pk, outcome=outcome, reason=reason, peak_rss_mb=watch.peak_rss_mb if watch else None)
     return ClipOutcome(outcome, reason)
+
+
+def _attempts_mark_lost(*, clip_id: int) -> None:
+    """A new try of a clip finds earlier tries still marked running: their worker was lost.
+
+    (A racing duplicate that is in fact still running overwrites this when it ends.)"""
+    ClipAttempt.objects.filter(clip_id=clip_id, outcome=ClipAttempt.Outcome.RUNNING).update(
+        outcome=ClipAttempt.Outcome.LOST,
+        finished_at=timezone.now(),
+        reason="did not finish: the worker running it was lost (killed, restarted or cut off) and the clip was queued again",
+    )
 
 
 def _clip_settle_failed(attempt: ClipAttempt, outcome: str, reason: str, watch: limits.LimitWatch | None) -> ClipOutcome:
@@ -456,6 +476,10 @@ def pipeline_reap_stalled(*, now: datetime) -> ReapResult:
             status=Clip.Status.QUEUED, updated_at=now
         ):
             requeue.append(clip.pk)
+    # Tries still marked running on clips that were settled meanwhile (their worker died after the fact).
+    ClipAttempt.objects.filter(outcome=ClipAttempt.Outcome.RUNNING, started_at__lt=deadline).exclude(
+        clip__status__in=(Clip.Status.QUEUED, Clip.Status.SCORING)
+    ).update(outcome=ClipAttempt.Outcome.LOST, finished_at=now, reason="its worker was lost after the clip was settled")
     settled = []
     open_rescores = Rescore.objects.filter(finished_at=None, engine_version=engine.ENGINE_VERSION).values("submission_id")
     in_flight = Submission.objects.filter(state__in=(Submission.State.QUEUED, Submission.State.SCORING)) | Submission.objects.filter(

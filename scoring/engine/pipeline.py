@@ -13,20 +13,27 @@ from .aggregate import aggregate
 from .catalog import METRICS
 from .config import DEFAULT_CONFIG, EngineConfig
 from .decode import DecodedClip, decode_clip
+from .faces import faces_available, faces_for_frames, faces_version
+from .judge import RUBRIC_METRIC_NAMES, rubric_metrics
 from .metrics.audio import AUDIO_METRICS, audio_metrics
 from .metrics.base import MetricValue, failed, jsonable, not_measured
+from .metrics.lipsync import ATTRIBUTION, LIP, lipsync_metrics
 from .metrics.reference import REFERENCE_METRICS, reference_metrics
 from .metrics.shot import SHOT_METRICS, shot_metrics
 from .metrics.sync import sync_metric
-from .metrics.video import video_metrics
+from .metrics.video import CONSISTENCY_METRICS, FACES_PER_SHOT, VIDEO_METRICS, consistency_metrics, shot_samples, video_metrics
+from .ocr import text_rendering_metric
 from .probe import probe_clip
 from .script import PromptScript
 from .segmentation import SegmentationResult, segment
+from .speech import speech_activity
+from .versions import tool_versions
 
 PROBE_TIMEOUT_S = 30.0
 DURATION_MISMATCH = 0.1  # flag clips more than 10% shorter or longer than the script asks
 
-VIDEO_METRICS = ("video_sharpness", "video_noise", "video_exposure", "video_flicker")
+LIPSYNC_METRICS = (LIP, ATTRIBUTION)
+MAX_FACE_FRAMES = 36  # face analysis (~50 ms a frame, +40 ms a face) runs on at most this many sampled frames per clip
 
 
 @dataclass
@@ -144,8 +151,35 @@ def score_clip(
     )
     mark = lap("segmentation", mark)
 
+    expert = config.use_expert_models
+    faces_by_sample: dict[int, list[Any]] | None = None
+    faces_evidence: dict[str, Any] = {"ran": False}
+    if not expert:
+        faces_evidence["reason"] = "expert models are off (EngineConfig.use_expert_models=False)"
+    elif not faces_available():
+        faces_evidence["reason"] = "dlib-bin / face-recognition-models not installed"
+    else:
+        try:
+            picked = [s for shot in shot_samples(decoded, seg, FACES_PER_SHOT) for s in shot][:MAX_FACE_FRAMES]
+            faces_by_sample = faces_for_frames([(s.index, s.rgb) for s in picked])
+            faces_evidence = {
+                "ran": True,
+                "tool": "expert:dlib-hog+68-landmarks+resnet-embedding",
+                "version": faces_version(),
+                "frames": [
+                    {"sample": s.index, "time_s": round(s.time_s, 3), "faces": [f.box.to_dict() for f in faces_by_sample[s.index]]}
+                    for s in picked
+                ],
+            }
+        except Exception as exc:  # noqa: BLE001 - the face-based metrics fall back or report not measured
+            faces_by_sample = None
+            faces_evidence = {"ran": False, "reason": f"face analysis raised {type(exc).__name__}: {exc}"}
+    mark = lap("faces", mark)
+
     metrics: dict[str, MetricValue] = {}
-    metrics.update(_guarded(SHOT_METRICS, "shot metrics", lambda: shot_metrics(seg, script, decoded, use_expert_models=config.use_expert_models)))
+    metrics.update(
+        _guarded(SHOT_METRICS, "shot metrics", lambda: shot_metrics(seg, script, decoded, use_expert_models=expert))
+    )
     mark = lap("metrics_shot", mark)
 
     per_shot: list[Any] = []
@@ -156,8 +190,26 @@ def score_clip(
         return values
 
     metrics.update(_guarded(VIDEO_METRICS, "video metrics", run_video))
+    f_version = faces_version() if faces_by_sample is not None else ""
+    metrics.update(
+        _guarded(
+            CONSISTENCY_METRICS,
+            "consistency metrics",
+            lambda: consistency_metrics(decoded, seg, script, faces_by_sample, f_version)[0],
+        )
+    )
     mark = lap("metrics_video", mark)
-    metrics.update(_guarded(AUDIO_METRICS, "audio metrics", lambda: audio_metrics(decoded, script)))
+    metrics.update(
+        _guarded(
+            ("video_text_rendering",),
+            "text rendering",
+            lambda: {"video_text_rendering": text_rendering_metric(script, decoded, seg, expert)},
+        )
+    )
+    mark = lap("metrics_text", mark)
+    metrics.update(
+        _guarded(AUDIO_METRICS, "audio metrics", lambda: audio_metrics(decoded, script, seg, config=config))
+    )
     mark = lap("metrics_audio", mark)
 
     sync_evidence: dict[str, Any] = {"offset_ms": None, "confidence": None}
@@ -170,7 +222,40 @@ def score_clip(
 
     metrics.update(_guarded(("sync_offset",), "sync metric", run_sync))
     mark = lap("metrics_sync", mark)
-    metrics.update(_guarded(REFERENCE_METRICS, "reference metrics", lambda: reference_metrics(script, reference_root)))
+
+    def run_lipsync() -> dict[str, MetricValue]:
+        activity = speech_activity(decoded, use_expert_models=expert) if decoded.has_audio else None
+        values, evidence = lipsync_metrics(
+            path,
+            decoded,
+            [(shot.start_s, shot.end_s) for shot in seg.shots],
+            activity.segments if activity is not None else None,
+            faces_by_sample,
+            speech_tool=activity.tool if activity is not None else "",
+            version=tool_versions("av", "numpy", "scipy") + (f"; {f_version}" if f_version else ""),
+        )
+        sync_evidence["lip"] = evidence
+        return values
+
+    metrics.update(_guarded(LIPSYNC_METRICS, "lip sync", run_lipsync))
+    mark = lap("metrics_lipsync", mark)
+    metrics.update(
+        _guarded(
+            REFERENCE_METRICS,
+            "reference metrics",
+            lambda: reference_metrics(
+                script, reference_root, decoded, seg,
+                faces_by_sample=faces_by_sample, faces_version=f_version, use_expert_models=expert,
+            ),
+        )
+    )
+    mark = lap("metrics_reference", mark)
+    metrics.update(
+        _guarded(
+            tuple(RUBRIC_METRIC_NAMES.values()), "rubric judge", lambda: rubric_metrics(script, decoded, seg, config.judge)
+        )
+    )
+    mark = lap("metrics_rubric", mark)
     # Every catalog metric appears in the result, in catalog order.
     ordered = {
         spec.name: metrics.get(spec.name) or not_measured(spec.name, "not produced by this engine version")
@@ -182,7 +267,13 @@ def score_clip(
 
     shots_evidence = seg.to_evidence()
     evidence: dict[str, Any] = {
-        "engine": {"config": config.describe(), "paths": _paths_ran(ordered)},
+        "engine": {
+            "config": config.describe(),
+            "path": "expert" if expert else "dsp",
+            "paths": _paths_ran(ordered),
+            "faces": {k: v for k, v in faces_evidence.items() if k != "frames"},
+        },
+        "faces": faces_evidence.get("frames", []),
         "probe": probe.to_dict(),
         "decode": {
             "frames": decoded.frame_count,

@@ -411,8 +411,9 @@ def _detect_gradual(
         middle = (start + end + 1) / 2.0  # cut convention: the first frame of the second half
         if abs(centre - middle) > CENTRE_AGREEMENT and end - start + 1 <= CENTRE_SPAN_LAGS * lag:
             # Motion inside either shot biases the blend fit on real footage (measured: 3-5 frames late
-            # on spliced dissolves); a transition of ordinary length is then better centred on its span.
-            centre = middle
+            # on spliced dissolves), and it stretches the span of elevated change on its side; when
+            # the two disagree, the median with the DK bump's centre settles it.
+            centre = float(np.median([centre, middle, span.centre]))
         magnitude_ratio = magnitude / float(threshold[min(n - 1, int(round(centre)) + lag // 2)])
         if elevated < GRADUAL_MIN_FRAMES or magnitude_ratio < 0.8:
             continue  # no sustained change, or the two ends look alike

@@ -44,6 +44,12 @@ def make_actor(name: str, role: str | None, *, staff: bool = False) -> Actor:
     return Actor(name, user, key)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    """PBKDF2's deliberate slowness is not under test here and costs ~0.3 s per user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def suite(demo_dir: Path, media_root: Path) -> Suite:
     return import_demo_suite(demo_dir)

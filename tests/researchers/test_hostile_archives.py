@@ -148,9 +148,12 @@ def test_compression_bomb_member_is_refused(actors, owner_model, suite, demo_cli
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_archive_over_the_total_unpacked_size_fails_whole(actors, owner_model, suite, media_root: Path, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
-    # The total limit is the per-clip limit times the prompts (4) plus 1 MiB: 12 members under the
-    # per-clip limit pass it, with random bytes so that no ratio check fires first.
-    entries = [file(f"extra-{i:03d}.bin", os.urandom(CLIP_LIMIT - 10)) for i in range(12)]
+    # The total limit is the per-clip limit times the prompts plus 1 MiB (submission_validate): members
+    # each under the per-clip limit go past it, random so that no ratio check fires first.
+    total_limit = CLIP_LIMIT * suite.prompts.count() + 2**20
+    count = total_limit // (CLIP_LIMIT - 10) + 1
+    assert count < 20  # under the member limit, so the total is what refuses it
+    entries = [file(f"extra-{i:03d}.bin", os.urandom(CLIP_LIMIT - 10)) for i in range(count)]
     archive = make_archive(tmp_path / "hostile", fmt, entries)
 
     submission = upload_and_validate(actors["owner"], owner_model, suite, archive)
@@ -163,13 +166,17 @@ def test_archive_over_the_total_unpacked_size_fails_whole(actors, owner_model, s
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_archive_over_the_member_count_fails_whole(actors, owner_model, suite, media_root: Path, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
-    entries = [file(f"extra-{i:03d}.txt", b"x") for i in range(19)]  # the limit is 2 x 4 prompts + 10 = 18
+    limit = max(2 * suite.prompts.count() + 10, 20)  # as leaderboard.services.submission_validate sets it
+    entries = [file(f"extra-{i:03d}.txt", b"x") for i in range(limit + 1)]
     archive = make_archive(tmp_path / "hostile", fmt, entries)
 
     submission = upload_and_validate(actors["owner"], owner_model, suite, archive)
 
     assert submission.state == Submission.State.FAILED
-    assert "more members than the limit of 18" in submission.state_reason or "declares 19 members" in submission.state_reason
+    assert (
+        f"more members than the limit of {limit}" in submission.state_reason
+        or f"declares {limit + 1} members, more than the limit of {limit}" in submission.state_reason
+    )
     assert not (media_root / "clips" / str(submission.pk)).exists()
 
 

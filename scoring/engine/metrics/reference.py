@@ -8,13 +8,11 @@ to the shot-completion penalty).
   no face is found, or a reference without a face, is compared by colour (hue/saturation/value histogram
   of the reference against the shot's central region) and ORB keypoints (OpenCV, when installed).
 - Scene: colour histogram, colour layout (a 4 x 4 grid of mean Lab) and ORB keypoints over the whole frame.
-- Voice: `metrics/voice.py` (speaker embeddings; the AUDIO helper's module), called with the reference file
-  and the named shots' time spans.
+- Voice: `metrics/voice.py` (speaker embeddings), which reads the named shots' speech itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -202,38 +200,6 @@ def _image_fidelity(
     return measured(name, float(np.mean([r["score"] for r in scored])), tool, version, {"shots": rows})
 
 
-VoiceFidelity = Callable[..., MetricValue]
-
-
-def _voice_fidelity(
-    refs: list[ReferenceSpec],
-    script: PromptScript,
-    decoded: DecodedClip,
-    seg: SegmentationResult,
-    reference_root: Path,
-    use_expert_models: bool,
-) -> MetricValue:
-    """Delegates to metrics/voice.py with the resolved reference files and the named shots' time spans."""
-    try:
-        from . import voice
-    except ImportError:
-        return not_measured(VOICE, "the voice-fidelity module (metrics/voice.py) is not part of this engine build")
-    resolved: list[tuple[Path, list[tuple[float, float]]]] = []
-    for ref in refs:
-        try:
-            path = resolve_reference(reference_root, ref.file)
-        except ReferenceError as exc:
-            return failed(VOICE, str(exc))
-        spans = [
-            (seg.shots[s.detected].start_s, seg.shots[s.detected].end_s)
-            for s in named_spans(ref, script, seg)
-            if s.detected is not None
-        ]
-        resolved.append((path, spans))
-    result: MetricValue = voice.voice_fidelity(decoded, resolved, use_expert_models=use_expert_models)
-    return result
-
-
 def reference_metrics(
     script: PromptScript | None,
     reference_root: Path | None,
@@ -257,7 +223,10 @@ def reference_metrics(
         elif decoded is None or seg is None:
             out[name] = not_measured(name, "no decoded clip given")
         elif name == VOICE:
-            out[name] = _voice_fidelity(refs, script, decoded, seg, reference_root, use_expert_models)
+            # The AUDIO helper's module: speaker embeddings of the named shots' speech against the recording.
+            from .voice import voice_fidelity
+
+            out[name] = voice_fidelity(decoded, script, reference_root, use_expert_models=use_expert_models)
         else:
             out[name] = _image_fidelity(name, refs, script, decoded, seg, reference_root, faces_by_sample, faces_version)
     return out

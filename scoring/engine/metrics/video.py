@@ -33,7 +33,9 @@ EDGE_GOOD, EDGE_BAD = 4.5, 8.0
 NOISE_GOOD, NOISE_BAD = 0.6, 5.0
 # Exposure: pixels at the ends of the range carry no detail.
 CLIP_HIGH, CLIP_LOW = 250.0, 5.0
-CLIPPED_GOOD, CLIPPED_BAD = 0.02, 0.30  # share of clipped pixels
+# Share of clipped pixels: 1 / (1 + (share / CLIPPED_HALF) ** CLIPPED_POWER) -- 0.89 at 2% (a sky or a
+# specular highlight), 0.5 at 8%, 0.12 at 30%; it never flattens, so a harder over-exposure always ranks lower.
+CLIPPED_HALF, CLIPPED_POWER = 0.08, 1.5
 MEAN_LOW, MEAN_HIGH, MEAN_LOW_ZERO, MEAN_HIGH_ZERO = 50.0, 205.0, 10.0, 245.0
 # Flicker: robust spread (1.4826 x median absolute value, grey levels) of the mean luminance around its
 # 0.3 s moving average. Median-based, so a few flashes or a light switched on are events, not flicker;
@@ -49,6 +51,17 @@ FLICKER_MIN_FRAMES = 5
 BLOCK_SIZES = (8, 16)
 BLOCK_MIN_PERIOD_PX = 2.5  # a grid finer than this after downscaling is not resolvable: not measured
 BLOCK_GOOD, BLOCK_BAD = 0.04, 0.30
+
+VIDEO_METRICS = ("video_sharpness", "video_noise", "video_exposure", "video_flicker", "video_blockiness")
+CONSISTENCY_METRICS = (
+    "video_subject_consistency",
+    "video_background_consistency",
+    "video_colour_consistency",
+    "video_illumination_consistency",
+    "video_style_consistency",
+    "video_layout_consistency",
+    "video_layout_alignment",
+)
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # BT.601
 
@@ -123,7 +136,8 @@ def exposure_stats(y: np.ndarray) -> tuple[float, float]:
 
 
 def exposure_score(clipped_share: float, mean_luma: float) -> float:
-    return linear_map(clipped_share, CLIPPED_GOOD, CLIPPED_BAD) * window_map(
+    clipping = 1.0 / (1.0 + (clipped_share / CLIPPED_HALF) ** CLIPPED_POWER)
+    return clipping * window_map(
         mean_luma, MEAN_LOW, MEAN_HIGH, MEAN_LOW_ZERO, MEAN_HIGH_ZERO
     )
 
@@ -253,7 +267,8 @@ def video_metrics(decoded: DecodedClip, seg: SegmentationResult) -> tuple[dict[s
 
 LOOK_WIDTH = 160  # px: colour and style statistics need no detail
 # Colour: distance of the shots' mean chroma (a*, b*) plus half the difference of their spreads (Lab units).
-COLOUR_GOOD, COLOUR_BAD = 5.0, 30.0
+# Two framings of one photograph read 8-17; shots of different photographs 50-67.
+COLOUR_GOOD, COLOUR_BAD = 10.0, 50.0
 # Illumination: |delta mean L*| plus half |delta L* spread| (L* 0..100).
 ILLUM_GOOD, ILLUM_BAD = 8.0, 40.0
 # Style: mean relative difference of colourfulness, saturation, edge density and fine-detail share.
@@ -314,9 +329,22 @@ class ShotLook:
         return [face.box.centre for face in busiest]
 
 
-def _hsv_hist(rgb: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    hsv = color.rgb2hsv(rgb)
-    pixels = hsv.reshape(-1, 3) if mask is None else hsv[mask]
+def hsv(rgb: np.ndarray) -> np.ndarray:
+    """(h, w, 3) float32 hue, saturation, value in [0, 1] (a lean rgb2hsv: this runs on every sample)."""
+    x = rgb.astype(np.float32) / 255.0
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    v = x.max(axis=2)
+    spread = v - x.min(axis=2)
+    s = np.where(v > 1e-6, spread / np.maximum(v, 1e-6), 0.0)
+    safe = np.maximum(spread, 1e-6)
+    h = np.where(v == r, (g - b) / safe, np.where(v == g, 2.0 + (b - r) / safe, 4.0 + (r - g) / safe))
+    h = np.where(spread > 1e-6, (h / 6.0) % 1.0, 0.0)
+    return np.stack([h, s, v], axis=-1).astype(np.float32)
+
+
+def _hsv_hist(rgb: np.ndarray, mask: np.ndarray | None = None, *, hsv_image: np.ndarray | None = None) -> np.ndarray:
+    hsv_values = hsv(rgb) if hsv_image is None else hsv_image
+    pixels = hsv_values.reshape(-1, 3) if mask is None else hsv_values[mask]
     if pixels.shape[0] == 0:
         return np.zeros(12 * 4 + 4, dtype=np.float64)
     hs, _, _ = np.histogram2d(pixels[:, 0], pixels[:, 1], bins=(12, 4), range=((0, 1), (0, 1)))
@@ -325,11 +353,11 @@ def _hsv_hist(rgb: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     return hist / max(1.0, float(hist.sum()))
 
 
-def _style_vector(rgb: np.ndarray, grey: np.ndarray) -> np.ndarray:
+def _style_vector(rgb: np.ndarray, grey: np.ndarray, hsv_image: np.ndarray) -> np.ndarray:
     r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
     rg, yb = r - g, 0.5 * (r + g) - b
     colourfulness = float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())) / 100.0
-    saturation = float(color.rgb2hsv(rgb)[..., 1].mean())
+    saturation = float(hsv_image[..., 1].mean())
     gradient = np.hypot(ndimage.sobel(grey, axis=0), ndimage.sobel(grey, axis=1)) / 8.0
     edge_density = float(np.mean(gradient > 10.0))
     fine = np.abs(grey - ndimage.gaussian_filter(grey, 1.5))
@@ -367,16 +395,17 @@ def shot_looks(
             lab = color.rgb2lab(rgb).reshape(-1, 3)
             labs.append(lab)
             grey = luma(rgb)
-            styles.append(_style_vector(rgb, grey))
+            hsv_image = hsv(rgb)
+            styles.append(_style_vector(rgb, grey, hsv_image))
             ring = np.ones((h, w), dtype=bool)
             ring[int(h * BORDER): int(h * (1 - BORDER)), int(w * BORDER): int(w * (1 - BORDER))] = False
             scale = w / sample.rgb.shape[1]
             for face in (faces_by_sample or {}).get(sample.index, []):
                 b = face.box
                 ring[int(b.top * scale): int(b.bottom * scale) + 1, int(b.left * scale): int(b.right * scale) + 1] = False
-            borders.append(_hsv_hist(rgb, ring))
-            centre = rgb[int(h * 0.2): int(h * 0.8), int(w * 0.25): int(w * 0.75)]
-            centres.append(_hsv_hist(centre))
+            borders.append(_hsv_hist(rgb, ring, hsv_image=hsv_image))
+            centre = hsv_image[int(h * 0.2): int(h * 0.8), int(w * 0.25): int(w * 0.75)]
+            centres.append(_hsv_hist(rgb, hsv_image=centre))
         middle = samples[len(samples) // 2].rgb
         mh, mw = middle.shape[:2]
         grey_centre = luma(middle[int(mh * 0.15): int(mh * 0.85), int(mw * 0.2): int(mw * 0.8)])

