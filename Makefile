@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/msav_arena
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run setup test chromium lint clean
+.PHONY: install run setup test chromium lint clean bench-ranking
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: install chromium
 	rm -rf var/test
 	DATABASE_URL=$(TEST_DATABASE_URL) DB_CONN_MAX_AGE=0 CELERY_BROKER_URL=$(TEST_BROKER_URL) VAR_DIR=$(CURDIR)/var/test \
 	  MEDIA_ROOT=$(CURDIR)/var/test/media $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Human ranking: 1M battles, 100 models, 1,000 bootstrap rounds, side by side with LMArena's arena-rank.
+bench-ranking: install
+	$(BIN)/python manage.py bench_ranking --battles 1000000 --models 100 --rounds 1000
 
 clean:
 	rm -rf var

@@ -25,7 +25,7 @@ ERRORS = {
 }
 
 
-class ShotSerializer(serializers.Serializer):
+class TaskShotSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     start_s = serializers.FloatField()
     end_s = serializers.FloatField()
@@ -38,7 +38,7 @@ class ShotSerializer(serializers.Serializer):
     on_screen_text = serializers.CharField()
 
 
-class TaskSerializer(serializers.Serializer):
+class AnnotationTaskSerializer(serializers.Serializer):
     """A task as the annotator sees it: never a model, submission, clip or pair id."""
 
     id = serializers.UUIDField()
@@ -52,7 +52,7 @@ class TaskSerializer(serializers.Serializer):
             "script": serializers.CharField(),
             "duration_s": serializers.FloatField(),
             "languages": serializers.ListField(child=serializers.CharField()),
-            "shots": ShotSerializer(many=True),
+            "shots": TaskShotSerializer(many=True),
         },
     )
     clips = inline_serializer(
@@ -63,7 +63,7 @@ class TaskSerializer(serializers.Serializer):
     )
 
 
-class ProgressSerializer(serializers.Serializer):
+class AnnotatorProgressSerializer(serializers.Serializer):
     done_today = serializers.IntegerField()
     done_total = serializers.IntegerField()
     daily_limit = serializers.IntegerField()
@@ -89,25 +89,25 @@ def _campaign_for(user: Any, campaign_id: int | None) -> Campaign:
 class TaskNextApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    class InputSerializer(serializers.Serializer):
+    class TaskNextInputSerializer(serializers.Serializer):
         campaign = serializers.IntegerField(required=False, help_text="campaign id (optional with a single campaign)")
 
-    class OutputSerializer(serializers.Serializer):
-        task = TaskSerializer(allow_null=True)
+    class TaskNextOutputSerializer(serializers.Serializer):
+        task = AnnotationTaskSerializer(allow_null=True)
         resumed = serializers.BooleanField(help_text="true when this is the task you already held")
         message = serializers.CharField(help_text="why there is no task, when task is null")
-        progress = ProgressSerializer()
+        progress = AnnotatorProgressSerializer()
 
     @extend_schema(
         tags=["annotation"],
         summary="Get your active task, or a new one",
         description="Resumes the task you hold in the campaign, else assigns one you have not seen (locked to you "
         "until `expires_at`). `task` is null when nothing is left for you.",
-        request=InputSerializer,
-        responses={200: OutputSerializer, **{code: ERRORS[code] for code in (400, 401, 403, 404, 409, 429)}},
+        request=TaskNextInputSerializer,
+        responses={200: TaskNextOutputSerializer, **{code: ERRORS[code] for code in (400, 401, 403, 404, 409, 429)}},
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.TaskNextInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         campaign = _campaign_for(request.user, data.validated_data.get("campaign"))
         result = services.task_next(campaign=campaign, user=request.user)
@@ -124,36 +124,36 @@ class TaskNextApi(APIView):
 class JudgmentSubmitApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    class VoteSerializer(serializers.Serializer):
+    class JudgmentSubmitVoteSerializer(serializers.Serializer):
         outcome = serializers.ChoiceField(choices=Judgment.Outcome.choices)
         comment = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_COMMENT_CHARS)
 
-    class InputSerializer(serializers.Serializer):
+    class JudgmentSubmitInputSerializer(serializers.Serializer):
         task = serializers.UUIDField(help_text="the task's id from /next/")
         votes = serializers.DictField(
             child=serializers.DictField(), help_text='{"overall": {"outcome": "a", "comment": ""}, ...}: every dimension asked'
         )
         client_elapsed_ms = serializers.IntegerField(required=False, min_value=0, help_text="time on the page")
 
-    class OutputSerializer(serializers.Serializer):
+    class JudgmentSubmitOutputSerializer(serializers.Serializer):
         task = serializers.UUIDField()
         stored = serializers.BooleanField(help_text="false when this replayed a submission already stored")
-        progress = ProgressSerializer()
+        progress = AnnotatorProgressSerializer()
 
     @extend_schema(
         tags=["annotation"],
         summary="Submit the judgments of a task (every dimension at once)",
         description="Idempotent per task: posting the same task again stores nothing and answers 200 with "
         "`stored: false` (the first post answers 201).",
-        request=InputSerializer,
-        responses={201: OutputSerializer, 200: OutputSerializer, **{code: ERRORS[code] for code in (400, 401, 403, 404, 409)}},
+        request=JudgmentSubmitInputSerializer,
+        responses={201: JudgmentSubmitOutputSerializer, 200: JudgmentSubmitOutputSerializer, **{code: ERRORS[code] for code in (400, 401, 403, 404, 409)}},
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.JudgmentSubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         votes = data.validated_data["votes"]
         for name, vote in votes.items():
-            vote_data = self.VoteSerializer(data=vote)
+            vote_data = self.JudgmentSubmitVoteSerializer(data=vote)
             if not vote_data.is_valid():
                 raise ApplicationError(
                     f"votes.{name}: " + "; ".join(f"{field}: {' '.join(map(str, errs))}" for field, errs in vote_data.errors.items())
@@ -177,23 +177,23 @@ class JudgmentSubmitApi(APIView):
 class TaskSkipApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    class InputSerializer(serializers.Serializer):
+    class TaskSkipInputSerializer(serializers.Serializer):
         task = serializers.UUIDField()
         reason = serializers.ChoiceField(choices=Task.SkipReason.choices)
         comment = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_COMMENT_CHARS)
 
-    class OutputSerializer(serializers.Serializer):
+    class TaskSkipOutputSerializer(serializers.Serializer):
         task = serializers.UUIDField()
         state = serializers.CharField()
 
     @extend_schema(
         tags=["annotation"],
         summary="Skip a task with a reason (it returns to the pool; you will not see it again)",
-        request=InputSerializer,
-        responses={200: OutputSerializer, **{code: ERRORS[code] for code in (400, 401, 404, 409)}},
+        request=TaskSkipInputSerializer,
+        responses={200: TaskSkipOutputSerializer, **{code: ERRORS[code] for code in (400, 401, 404, 409)}},
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.TaskSkipInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         task = services.task_skip(
             public_id=data.validated_data["task"],

@@ -47,6 +47,7 @@ OUTCOMES = tuple(choice for choice, _ in Judgment.Outcome.choices)
 MAX_COMMENT_CHARS = 2000
 # The page re-syncs a campaign's pairs (new public submissions) at most this often.
 PAIRS_RESYNC_AFTER_S = 60
+PAIRS_RESYNC_EMPTY_AFTER_S = 5
 # Model-pair sampling weights are recomputed (a Bradley-Terry fit) at most this often per campaign.
 SAMPLING_WEIGHTS_TTL_S = 15
 # How many of the sampled model pairs the assignment query orders explicitly; the rest share one rank.
@@ -218,8 +219,14 @@ def campaign_pairs_sync(*, campaign: Campaign) -> int:
 
 
 def campaign_pairs_resync_if_stale(*, campaign: Campaign, now: datetime) -> None:
-    if campaign.pairs_synced_at is None or (now - campaign.pairs_synced_at).total_seconds() > PAIRS_RESYNC_AFTER_S:
-        campaign_pairs_sync(campaign=campaign)
+    """Pick up newly scored submissions now and then (often while the campaign has no pair at all yet)."""
+    if campaign.pairs_synced_at is not None:
+        age = (now - campaign.pairs_synced_at).total_seconds()
+        if age <= PAIRS_RESYNC_EMPTY_AFTER_S or (
+            age <= PAIRS_RESYNC_AFTER_S and Pair.objects.filter(campaign=campaign, kind=Pair.Kind.REGULAR).exists()
+        ):
+            return
+    campaign_pairs_sync(campaign=campaign)
 
 
 def campaign_invite(*, campaign: Campaign, users: list[Any]) -> int:

@@ -227,12 +227,13 @@ MSAV_CLIP_SOFT_TIME_LIMIT_S = int(os.environ.get("MSAV_CLIP_SOFT_TIME_LIMIT_S", 
 # Past this the pool kills the process scoring the clip (the clip fails from the worker's main process).
 MSAV_CLIP_HARD_TIME_LIMIT_S = int(os.environ.get("MSAV_CLIP_HARD_TIME_LIMIT_S", MSAV_CLIP_SOFT_TIME_LIMIT_S + 60))
 MSAV_CLIP_TIME_LIMIT_S = MSAV_CLIP_HARD_TIME_LIMIT_S  # the older name
-# Resident memory (MiB) the scoring process may reach while it scores one clip (soft: the clip fails).
+# Resident memory (MiB) scoring one clip may add to its process (soft: past it the clip fails).
 MSAV_CLIP_MEMORY_LIMIT_MB = int(os.environ.get("MSAV_CLIP_MEMORY_LIMIT_MB", 3072))
 # Address space (MiB) one clip may add to the process (hard, RLIMIT_AS: allocations beyond it fail).
 MSAV_CLIP_ADDRESS_SPACE_LIMIT_MB = int(os.environ.get("MSAV_CLIP_ADDRESS_SPACE_LIMIT_MB", 8192))
 # A pool child above this resident size after a task is replaced by a fresh one (leaks, fragmentation).
-CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(os.environ.get("MSAV_WORKER_MAX_MEMORY_PER_CHILD_MB", 2048)) * 1024  # KiB
+# (With the expert models loaded a child holds about 0.8 GiB: this leaves room for that.)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(os.environ.get("MSAV_WORKER_MAX_MEMORY_PER_CHILD_MB", 1536)) * 1024  # KiB
 # Transient errors (database, broker, shared media): retries with exponential backoff and jitter.
 MSAV_CLIP_MAX_RETRIES = int(os.environ.get("MSAV_CLIP_MAX_RETRIES", 5))
 MSAV_CLIP_RETRY_BACKOFF_S = float(os.environ.get("MSAV_CLIP_RETRY_BACKOFF_S", 2))
@@ -243,9 +244,14 @@ MSAV_CLIP_STALL_AFTER_S = int(os.environ.get("MSAV_CLIP_STALL_AFTER_S", 30 * 60)
 MSAV_CLIP_MAX_ATTEMPTS = int(os.environ.get("MSAV_CLIP_MAX_ATTEMPTS", 3))
 # An upload still waiting for validation this long had its task lost (broker down): queue it again.
 MSAV_UPLOAD_STALL_AFTER_S = int(os.environ.get("MSAV_UPLOAD_STALL_AFTER_S", 120))
-if not CELERY_BROKER_URL.startswith("filesystem://") and MSAV_BROKER_VISIBILITY_TIMEOUT_S <= MSAV_CLIP_HARD_TIME_LIMIT_S:
-    from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
+if MSAV_CLIP_HARD_TIME_LIMIT_S <= MSAV_CLIP_SOFT_TIME_LIMIT_S:
+    raise ImproperlyConfigured(
+        f"MSAV_CLIP_HARD_TIME_LIMIT_S ({MSAV_CLIP_HARD_TIME_LIMIT_S}) must exceed MSAV_CLIP_SOFT_TIME_LIMIT_S "
+        f"({MSAV_CLIP_SOFT_TIME_LIMIT_S}): the soft limit fails the clip cleanly, the hard one kills the process"
+    )
+if not CELERY_BROKER_URL.startswith("filesystem://") and MSAV_BROKER_VISIBILITY_TIMEOUT_S <= MSAV_CLIP_HARD_TIME_LIMIT_S:
     raise ImproperlyConfigured(
         f"MSAV_BROKER_VISIBILITY_TIMEOUT_S ({MSAV_BROKER_VISIBILITY_TIMEOUT_S}) must exceed MSAV_CLIP_HARD_TIME_LIMIT_S "
         f"({MSAV_CLIP_HARD_TIME_LIMIT_S}): otherwise a clip still being scored is handed to a second worker"

@@ -116,4 +116,7 @@ def demo_seed(*, out_dir: Path, models: list[str] | None = None) -> DemoSeedResu
                 enforce_quota=False,  # seeding 7 models at once is not a researcher's daily use
             )
         result.submissions_created.append(submission.pk)
+    from annotation.demo import demo_campaign_ensure  # the demo annotator's study over this suite
+
+    demo_campaign_ensure(suite=suite)
     return result

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from config.exceptions import ApplicationError
 from leaderboard import cache, public_selectors
-from leaderboard.models import Suite
+from leaderboard.models import ModelEntry, Suite
 from leaderboard.serializers import MessageSerializer
 from leaderboard.vocabulary import PARADIGMS, TASKS
 from scoring.engine.catalog import DIMENSIONS
@@ -110,8 +110,9 @@ class ModelCardSerializer(serializers.Serializer):
     url = serializers.CharField(allow_blank=True)
     license = serializers.CharField(allow_blank=True)
     open = serializers.BooleanField(help_text="open weights")
-    paradigm = serializers.ChoiceField(choices=list(PARADIGMS))
-    task = serializers.ChoiceField(choices=list(TASKS))
+    # The registry's own choices, so the schema has one enum for each (shared with the researchers' API).
+    paradigm = serializers.ChoiceField(choices=ModelEntry.Paradigm.choices)
+    task = serializers.ChoiceField(choices=ModelEntry.Task.choices)
 
 
 class HumanRatingSerializer(serializers.Serializer):

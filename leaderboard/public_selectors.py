@@ -10,6 +10,7 @@ rankings for each query are computed from it in memory.
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -322,13 +323,18 @@ def suite_field(*, suite: Suite) -> SuiteField:
     return cache.cached(suite_id=suite.pk, kind="field", params="", build=lambda: suite_field_build(suite=suite))
 
 
+def natural_key(text: str) -> tuple[Any, ...]:
+    """Sort '1-4' < '5-10' < '11-15': numbers by value, the rest as text."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
 def suite_facets(*, suite: Suite) -> dict[str, list[str]]:
     """Each breakdown axis -> the values the suite's prompts take on it (what a slice filter may ask for)."""
     values: dict[str, set[str]] = {axis: set() for axis in BREAKDOWN_AXES}
     for prompt in suite_field(suite=suite).prompts:
         for axis in BREAKDOWN_AXES:
             values[axis].update(prompt.axes[axis])
-    return {axis: sorted(found) for axis, found in values.items()}
+    return {axis: sorted(found, key=natural_key) for axis, found in values.items()}
 
 
 # --- Scores on a slice, intervals, ranks ------------------------------------------------------
@@ -752,7 +758,7 @@ def model_profile(*, suite: Suite, slug: str) -> dict[str, Any] | None:
         )
     breakdowns = []
     for axis in ("shot_bucket", "realism", "genre", "style", "language"):
-        values = sorted(entry.breakdowns.get(axis, {}))
+        values = sorted(entry.breakdowns.get(axis, {}), key=natural_key)
         if not values:
             continue
         bars = []

@@ -185,9 +185,13 @@ def _submission_upload(request: HttpRequest, archive_limit: upload_limits.Archiv
     models = ModelEntry.objects.all() if request.user.is_staff else ModelEntry.objects.filter(owner=request.user)
     form = SubmissionUploadForm(request.POST or None, request.FILES or None, models=models)
     status = 200
+    too_large = ""
     if request.method == "POST":
         if (archive_limit is not None and archive_limit.exceeded) or upload_limits.declared_body_too_large(request):
-            form.add_error(None, services.archive_too_large("upload").message)
+            too_large = services.archive_too_large("upload").message
+            if _wants_json(request):
+                return JsonResponse({"message": too_large, "extra": {"field": "archive"}}, status=413)
+            form = SubmissionUploadForm(models=models)
             status = 413
         elif form.is_valid():
             upload = form.cleaned_data["archive"]
@@ -210,14 +214,19 @@ def _submission_upload(request: HttpRequest, archive_limit: upload_limits.Archiv
                 return redirect(url)
         else:
             status = 400
-        if _wants_json(request):
+        if _wants_json(request) and form.errors:
             errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
             message = "; ".join(f"{field}: {' '.join(errs)}" if field != "__all__" else " ".join(errs) for field, errs in errors.items())
             return JsonResponse({"message": message, "extra": {"fields": errors}}, status=status)
     return render(
         request,
         "researchers/submit.html",
-        {"form": form, "has_models": models.exists(), "max_bytes": settings.MSAV_ARCHIVE_MAX_UPLOAD_BYTES},
+        {
+            "form": form,
+            "has_models": models.exists(),
+            "max_bytes": settings.MSAV_ARCHIVE_MAX_UPLOAD_BYTES,
+            "too_large": too_large,
+        },
         status=status,
     )
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from leaderboard import public_views, views
+from leaderboard.media_ranges import byte_ranges
 
 app_name = "leaderboard"
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("submit/", views.submission_upload, name="submit"),
     path("submissions/<int:pk>/", views.submission_detail, name="submission"),
     path("submissions/<int:pk>/progress.json", views.submission_progress, name="submission_progress"),
-    path("clips/<int:pk>/media", views.clip_media, name="clip_media"),
+    # Byte ranges so the clip page's player can seek (the view keeps its visibility and safety checks).
+    path("clips/<int:pk>/media", byte_ranges(views.clip_media), name="clip_media"),
     path("clips/<int:pk>/result.json", views.clip_result, name="clip_result"),
 ]

@@ -15,6 +15,7 @@ Three layers, so that one pathological clip can never hold a worker:
 from __future__ import annotations
 
 import _thread
+import ctypes
 import os
 import resource
 import signal
@@ -71,6 +72,7 @@ class LimitWatch:
     time_limit_s: float
     memory_limit_mb: float
     started: float = field(default_factory=time.monotonic)
+    start_rss_mb: float = 0.0
     peak_rss_mb: float = 0.0
     tripped: ClipLimitExceeded | None = None
 
@@ -83,13 +85,15 @@ class LimitWatch:
 def clip_limits(*, time_limit_s: float, memory_limit_mb: float, address_space_mb: float) -> Iterator[LimitWatch]:
     """Run the body under a soft time limit, a soft resident-memory limit and a hard address-space cap.
 
-    memory_limit_mb is the process's resident memory (what `top` shows as RES) allowed while the
-    clip is scored; address_space_mb (0: none) is how much address space the body may add to what the
-    process already maps. Limits <= 0 are off. Interrupting needs the main thread (a Celery pool child
-    runs its task there); elsewhere the limits are only measured, and the address-space cap still holds.
+    memory_limit_mb is how much resident memory (what `top` shows as RES) the body may add to what
+    the process held when it started, so one clip is judged by what it takes, not by what an earlier
+    clip left behind (a pool child that stays large is replaced by Celery's worker_max_memory_per_child).
+    address_space_mb (0: none) is how much address space the body may add to what the process already
+    maps. Limits <= 0 are off. Interrupting needs the main thread (a Celery pool child runs its task
+    there); elsewhere the limits are only measured, and the address-space cap still holds.
     """
     watch = LimitWatch(time_limit_s=time_limit_s, memory_limit_mb=memory_limit_mb)
-    watch.peak_rss_mb = resident_bytes() / MIB
+    watch.start_rss_mb = watch.peak_rss_mb = resident_bytes() / MIB
     in_main_thread = threading.current_thread() is threading.main_thread()
     stop = threading.Event()
 
@@ -103,10 +107,10 @@ def clip_limits(*, time_limit_s: float, memory_limit_mb: float, address_space_mb
             watch.peak_rss_mb = max(watch.peak_rss_mb, rss_mb)
             if watch.tripped is not None:
                 continue
-            if memory_limit_mb > 0 and rss_mb > memory_limit_mb:
+            if memory_limit_mb > 0 and rss_mb - watch.start_rss_mb > memory_limit_mb:
                 watch.tripped = ClipMemoryLimitExceeded(
-                    f"over the memory limit: the scoring process reached {rss_mb:.0f} MiB resident "
-                    f"(limit {memory_limit_mb:.0f} MiB)"
+                    f"over the memory limit: scoring it took {rss_mb - watch.start_rss_mb:.0f} MiB of resident memory "
+                    f"(limit {memory_limit_mb:.0f} MiB per clip; the process reached {rss_mb:.0f} MiB)"
                 )
             elif time_limit_s > 0 and watch.elapsed_s > time_limit_s:
                 watch.tripped = ClipTimeLimitExceeded(f"over the time limit: scoring took longer than {time_limit_s:g} s")
@@ -140,3 +144,14 @@ def clip_limits(*, time_limit_s: float, memory_limit_mb: float, address_space_mb
             resource.setrlimit(resource.RLIMIT_AS, (soft_as, hard_as))
         if in_main_thread:
             signal.signal(INTERRUPT_SIGNAL, previous_handler)
+        if watch.tripped is not None:
+            release_free_memory()
+
+
+def release_free_memory() -> None:
+    """Hand freed heap memory back to the system (glibc keeps it otherwise), so that a clip stopped at
+    its memory limit does not leave the worker process large; best effort, a no-op elsewhere."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

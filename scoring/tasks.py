@@ -73,7 +73,7 @@ class ScoreClipTask(Task):
     reject_on_worker_lost=True,
     # The watchdog in scoring.limits stops a clip at MSAV_CLIP_SOFT_TIME_LIMIT_S; Celery's soft limit is
     # the backstop a little later, and its hard limit kills the process.
-    soft_time_limit=settings.MSAV_CLIP_SOFT_TIME_LIMIT_S + 5,
+    soft_time_limit=min(settings.MSAV_CLIP_SOFT_TIME_LIMIT_S + 5, settings.MSAV_CLIP_HARD_TIME_LIMIT_S - 0.5),
     time_limit=settings.MSAV_CLIP_HARD_TIME_LIMIT_S,
     max_retries=settings.MSAV_CLIP_MAX_RETRIES,
 )

@@ -131,3 +131,135 @@ def weights_fit_latest(*, suite_id: int, dimension: str) -> dict[str, Any] | Non
     """The metric weights fitted to the latest snapshot's judgments, next to the default weights (or None)."""
     row = _latest_dimension(suite_id=suite_id, dimension=dimension)
     return None if row is None else row.weights_fit
+
+
+def _clip_scores_for(clip_ids: set[int]) -> dict[int, Any]:
+    """Each clip's stored result: the current engine's if there is one, else the latest."""
+    from scoring import engine
+    from scoring.models import ClipScore
+
+    chosen: dict[int, Any] = {}
+    for score in ClipScore.objects.filter(clip_id__in=clip_ids).order_by("created_at"):
+        current = chosen.get(score.clip_id)
+        if current is None or current.engine_version != engine.ENGINE_VERSION:
+            chosen[score.clip_id] = score
+    return chosen
+
+
+def _automatic_clip_value(score: Any, status: str, dimension: str) -> float | None:
+    from leaderboard.models import Clip
+
+    if score is None:
+        return 0.0 if status in (Clip.Status.FAILED, Clip.Status.MISSING) else None
+    if dimension == "overall":
+        return float(score.overall)
+    value = (score.dimensions or {}).get(dimension)
+    return None if value is None else float(value)
+
+
+def disagreements(*, suite_id: int, dimension: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Clip pairs (same prompt, two public models) where the automatic score contradicts the human majority most.
+
+    Strength = human margin (2 * share - 1) times the automatic margin the other way (see
+    annotation.stats.correlation.disagreement); each item carries both clips with their metric evidence.
+    """
+    from annotation.selectors import judgments_counted
+    from annotation.stats import correlation
+    from leaderboard.models import Clip
+    from leaderboard.selectors import submissions_public
+    from scoring.engine import catalog
+
+    public = submissions_public().filter(suite_id=suite_id).values("pk")
+    rows = judgments_counted().filter(
+        clip_a__prompt__suite_id=suite_id,
+        clip_a__submission__in=public,
+        clip_b__submission__in=public,
+        dimension=dimension,
+    ).values_list("clip_a_id", "clip_b_id", "outcome", "is_simulated")
+    tally: dict[tuple[int, int], list[float]] = {}
+    for clip_a, clip_b, outcome, simulated in rows:
+        x, y = min(clip_a, clip_b), max(clip_a, clip_b)
+        score_a = 1.0 if outcome == "a" else 0.0 if outcome == "b" else 0.5
+        entry = tally.setdefault((x, y), [0.0, 0.0, 0.0])  # votes, share of x, simulated votes
+        entry[0] += 1
+        entry[1] += score_a if clip_a == x else 1.0 - score_a
+        entry[2] += 1 if simulated else 0
+    if not tally:
+        return []
+    clip_ids = {c for pair in tally for c in pair}
+    clips = {
+        clip.pk: clip
+        for clip in Clip.objects.filter(pk__in=clip_ids).select_related("submission__model", "prompt")
+    }
+    scores = _clip_scores_for(clip_ids)
+    ranked = []
+    for (x, y), (votes, x_wins, simulated_votes) in tally.items():
+        sx = _automatic_clip_value(scores.get(x), clips[x].status, dimension)
+        sy = _automatic_clip_value(scores.get(y), clips[y].status, dimension)
+        if sx is None or sy is None:
+            continue
+        verdict = correlation.PairVerdict(
+            prompt=clips[x].prompt.prompt_id, model_x=str(x), model_y=str(y), votes=int(votes), weight=votes,
+            x_share=x_wins / votes,
+        )
+        strength = correlation.disagreement(verdict, sx, sy)
+        if strength > 0:
+            ranked.append((strength, verdict, x, y, sx, sy, int(simulated_votes)))
+    ranked.sort(key=lambda item: (-item[0], -item[1].votes, item[2], item[3]))
+    metric_names = (
+        {spec.name for spec in catalog.METRICS} if dimension == "overall"
+        else {spec.name for spec in catalog.metrics_of(dimension)}
+    )
+
+    def side(clip_id: int, automatic: float, human_share: float) -> dict[str, Any]:
+        clip = clips[clip_id]
+        score = scores.get(clip_id)
+        metrics = []
+        if score is not None:
+            metrics = [
+                {"name": m.name, "dimension": m.dimension, "value": m.value, "status": m.status, "tool": m.tool,
+                 "version": m.version, "reason": m.reason}
+                for m in score.metrics.all() if m.name in metric_names
+            ]
+        return {
+            "clip_id": clip_id,
+            "model": clip.submission.model.slug,
+            "model_name": clip.submission.model.name,
+            "status": clip.status,
+            "has_file": bool(clip.file),
+            "automatic": automatic,
+            "human_share": human_share,
+            "flags": list(score.flags) if score is not None else [],
+            "metrics": metrics,
+        }
+
+    result = []
+    for strength, verdict, x, y, sx, sy, simulated_votes in ranked[:limit]:
+        left, right = side(x, sx, verdict.x_share), side(y, sy, 1.0 - verdict.x_share)
+        by_name = {m["name"]: m for m in right["metrics"]}
+        names = sorted({m["name"] for m in left["metrics"]} | set(by_name))
+        left_by_name = {m["name"]: m for m in left["metrics"]}
+        evidence = []
+        for name in names:
+            lv = left_by_name.get(name, {}).get("value")
+            rv = by_name.get(name, {}).get("value")
+            evidence.append({
+                "name": name,
+                "left": left_by_name.get(name),
+                "right": by_name.get(name),
+                # the metrics that side with the human majority are the ones the engine under-weighs
+                "sides_with_people": None if lv is None or rv is None or lv == rv
+                else (lv > rv) == (verdict.x_share > 0.5),
+                "gap": None if lv is None or rv is None else abs(lv - rv),
+            })
+        result.append({
+            "prompt": verdict.prompt,
+            "strength": round(strength, 4),
+            "votes": verdict.votes,
+            "simulated_votes": simulated_votes,
+            "human_majority": "left" if verdict.x_share > 0.5 else "right",
+            "left": left,
+            "right": right,
+            "evidence": evidence,
+        })
+    return result

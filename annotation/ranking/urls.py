@@ -1,3 +1,15 @@
-"""URL routes; filled by the area that owns this module."""
+"""Page routes of the ranking area."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from annotation.ranking import views
+
+app_name = "ranking"
+
+urlpatterns = [
+    path(
+        "suites/<str:name>/<str:version>/disagreements/",
+        views.disagreements_page,
+        name="disagreements",
+    ),
+]

@@ -33,6 +33,8 @@ FloatArray = npt.NDArray[np.float64]
 
 DEFAULT_FLOOR = 0.1
 DEFAULT_MIN_VOTES = 3
+LOOKAHEAD_SHARE = 1.0
+TEMPER = 1.0
 _NODES, _NODE_WEIGHTS = np.polynomial.hermite_e.hermegauss(12)
 _NODE_WEIGHTS = _NODE_WEIGHTS / _NODE_WEIGHTS.sum()
 
@@ -72,7 +74,10 @@ def pair_scores(counts: bt.PairCounts, *, floor: float = DEFAULT_FLOOR, min_vote
     variance = np.clip(np.diag(shared), 1e-12, None)
     delta = fit.strengths[iu] - fit.strengths[ju]
     p = 1.0 / (1.0 + np.exp(-delta))
-    information = np.clip(p * (1.0 - p), 0.05, 0.25)
+    # One vote barely moves a well-measured estimate, so its value is exponentially small and pure noise
+    # in floating point; look ahead by a batch as large as an average pair's votes so far (at least 1).
+    lookahead = max(1.0, counts.total_battles / n_pairs) * LOOKAHEAD_SHARE
+    information = lookahead * np.clip(p * (1.0 - p), 0.01, 0.25)
     # new_variance[k, c]: variance of difference k after one more vote on pair c (Sherman-Morrison).
     new_variance = variance[:, None] - information[None, :] * shared**2 / (1.0 + information * variance)[None, :]
     new_sd = np.sqrt(np.clip(new_variance, 1e-12, None))
@@ -84,6 +89,7 @@ def pair_scores(counts: bt.PairCounts, *, floor: float = DEFAULT_FLOOR, min_vote
     wrong_before = _normal_sf(np.abs(delta) / np.sqrt(variance))
     scores = (wrong_before[:, None] - wrong_after).sum(axis=0)
     scores = np.clip(scores, 0.0, None)
+    scores = scores ** TEMPER
     total = scores.sum()
     active = scores / total if total > 0 else np.full(n_pairs, 1.0 / n_pairs)
     probability = (1.0 - floor) * active + floor / n_pairs

@@ -43,6 +43,15 @@ def json_compact(value: Any) -> str:
 
 
 @register.filter
+def iso_minute(value: Any) -> str:
+    """An ISO timestamp (as the JSON carries it) as 'YYYY-MM-DD HH:MM UTC'."""
+    text = str(value or "")
+    if len(text) < 16:
+        return text or "—"
+    return f"{text[:10]} {text[11:16]} UTC"
+
+
+@register.filter
 def get_index(sequence: list[Any] | None, index: int) -> Any:
     try:
         return (sequence or [])[int(index)]

@@ -125,7 +125,8 @@ def pyscenedetect_boundaries(path: Path) -> tuple[list[float], float]:
     manager.add_detector(AdaptiveDetector())
     manager.detect_scenes(video)
     scenes = manager.get_scene_list()
-    return [start.get_seconds() for start, _ in scenes[1:]], time.perf_counter() - started
+    av.logging.set_level(av.logging.ERROR)  # scenedetect turns PyAV's log level up
+    return [start.seconds for start, _ in scenes[1:]], time.perf_counter() - started
 
 
 def pyav_decode_only(path: Path) -> float:
@@ -195,12 +196,13 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
                         help="a demo directory from `manage.py generate_demo` (default: generated into the cache)")
     parser.add_argument("--skip-demo", action="store_true", help="leave out the demo labelled set")
     args = parser.parse_args(argv)
+    av.logging.set_level(av.logging.ERROR)  # no encoder chatter while clips are made
     cache = args.cache or default_cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
     expert_ok = transnet_available()
 
     out("== 60 s 1280x720 clip: spliced real footage, hard cuts and 12-frame dissolves, AAC audio ==")
-    clip = _cached_splice(cache / "bench-720p-60s.mp4", shots=24, seed=11, size=(1280, 720), shot_s=(1.6, 3.4))
+    clip = _cached_splice(cache / "bench-720p-60s.mp4", shots=28, seed=11, size=(1280, 720), shot_s=(1.8, 3.4))
     truth = (list(clip.boundary_frames), list(clip.kinds))
     out(f"clip: {clip.path} ({clip.frame_count} frames at {clip.fps:g} fps, {clip.duration_s:.1f} s, "
         f"{len(clip.boundary_frames)} boundaries: {clip.kinds.count('cut')} cuts, {clip.kinds.count('gradual')} dissolves)")

@@ -111,10 +111,12 @@ METRICS: tuple[MetricSpec, ...] = (
     # --- audio --------------------------------------------------------------------------------------
     M("audio_loudness", AUDIO, 1.0, "global", SCORE,
       "integrated loudness (ITU-R BS.1770, pyloudnorm) against a -23..-14 LUFS window", AUDIO_QUALITY),
-    M("audio_clipping", AUDIO, 1.0, "global", SCORE,
+    # Distortion and drop-outs ruin a soundtrack that is otherwise loud enough, full-band and quiet
+    # between sounds: they weigh 4 and 3 times a single technical metric in the audio dimensions.
+    M("audio_clipping", AUDIO, 4.0, "global", SCORE,
       "share of samples at or near full scale, and true peak", AUDIO_QUALITY),
-    M("audio_silence", AUDIO, 1.0, "global", SCORE,
-      "share of the clip that is silent although the prompt asks for sound", AUDIO_QUALITY),
+    M("audio_silence", AUDIO, 3.0, "global", SCORE,
+      "drop-outs (silent runs of 1.2 s or more) where the script asks for sound", AUDIO_QUALITY),
     M("audio_noise_floor", AUDIO, 1.0, "global", SCORE,
       "level of the quietest noise-like passages relative to the active level", AUDIO_QUALITY),
     M("audio_bandwidth", AUDIO, 1.0, "global", SCORE,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -153,11 +154,31 @@ def _resize(rgb: np.ndarray, width: int) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.BILINEAR))
 
 
+# Detections of frames still alive, keyed by the array's id (checked through a weak reference): the shot
+# metrics and the face analysis look at the same decoded samples, and detection is the costly step.
+_DETECT_CACHE_SIZE = 256
+_detect_cache: dict[tuple[int, float, int], tuple[weakref.ref[np.ndarray], list[FaceBox]]] = {}
+
+
 def detect_faces(rgb: np.ndarray, *, detect_width: int = DETECT_WIDTH, min_score: float = DETECT_MIN_SCORE) -> list[FaceBox]:
     """Faces in an RGB uint8 frame, largest first, boxes in this frame's pixels (detection runs on a
-    copy at most `detect_width` wide)."""
+    copy at most `detect_width` wide). Repeated calls on the same (unchanged, still referenced) array
+    reuse the first detection."""
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"detect_faces needs an (h, w, 3) RGB frame, got shape {rgb.shape}")
+    key = (id(rgb), min_score, detect_width)
+    cached = _detect_cache.get(key)
+    if cached is not None and cached[0]() is rgb and not rgb.flags.writeable:
+        return list(cached[1])
+    boxes = _detect(rgb, detect_width, min_score)
+    if not rgb.flags.writeable:  # only read-only frames can be trusted not to change under the same id
+        if len(_detect_cache) >= _DETECT_CACHE_SIZE:
+            _detect_cache.clear()
+        _detect_cache[key] = (weakref.ref(rgb), boxes)
+    return list(boxes)
+
+
+def _detect(rgb: np.ndarray, detect_width: int, min_score: float) -> list[FaceBox]:
     models = _get_models()
     h, w = rgb.shape[:2]
     scale = 1.0

@@ -43,7 +43,9 @@ def active_area(thumbs: np.ndarray) -> tuple[slice, slice]:
         end = size
         while size - end < limit and dark[end - 1]:
             end -= 1
-        return slice(start, end) if end - start >= size // 4 else slice(0, size)
+        # Bars frame a brighter picture: a dark picture (a night scene, a fade) is not cropped.
+        framed = end - start >= size // 4 and bool((levels[start:end] >= BORDER_MAX_LEVEL).any())
+        return slice(start, end) if framed and (start or end < size) else slice(0, size)
 
     return extent(brightest_row), extent(brightest_col)
 

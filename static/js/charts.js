@@ -66,7 +66,7 @@
       Plotly.newPlot(el, traces, baseLayout(t, {
         polar: {
           bgcolor: "rgba(0,0,0,0)",
-          radialaxis: { range: [0, 1], gridcolor: t.line, linecolor: t.line, tickfont: { size: 10 } },
+          radialaxis: { range: [0, 1], tickvals: [0.25, 0.5, 0.75, 1], gridcolor: t.line, linecolor: t.line, tickfont: { size: 9, color: t.muted }, angle: 90, tickangle: 90 },
           angularaxis: { gridcolor: t.line, linecolor: t.line },
         },
         margin: { l: 40, r: 40, t: 24, b: 24 },
@@ -123,7 +123,13 @@
         ];
       }
       var traces = band("spearman", "rgb(31, 95, 191)", "Spearman ρ").concat(band("kendall", "rgb(217, 130, 43)", "Kendall τ"));
+      var xaxis = { type: "date", gridcolor: t.line, nticks: 5, tickformat: "%b %d<br>%H:%M" };
+      if (x.length === 1) {  // one snapshot: show an hour around it instead of a millisecond-wide axis
+        var at = new Date(x[0]).getTime();
+        xaxis.range = [new Date(at - 3600e3).toISOString(), new Date(at + 3600e3).toISOString()];
+      }
       Plotly.newPlot(el, traces, baseLayout(t, {
+        xaxis: xaxis,
         yaxis: { range: [-1, 1], title: { text: "rank correlation" }, gridcolor: t.line },
         shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: d.reference_spearman, y1: d.reference_spearman,
                    line: { color: t.muted, dash: "dash", width: 1.5 } }],

@@ -55,6 +55,7 @@ def test_researcher_uploads_in_the_browser_and_sees_it_ranked(
     page.fill("input[name=organisation]", "Playwright Lab")
     page.click("main button[type=submit]")
     page.set_input_files("input[name=archive]", str(demo_archive(demo_dir, entry["slug"])))
+    page.check("input[name=is_public]")  # private unless published: publish once scored
     page.screenshot(path=str(SCREENSHOTS / "upload-form.png"), full_page=True)
     page.click("main button[type=submit]")
 

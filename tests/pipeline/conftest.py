@@ -160,3 +160,27 @@ def write_heavy_clip(path: Path, *, frames: int = 18) -> Path:
 @pytest.fixture(scope="session")
 def heavy_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_heavy_clip(tmp_path_factory.mktemp("heavy") / "heavy-8k.mp4")
+
+
+def write_long_clip(path: Path, *, seconds: int = 300, size: tuple[int, int] = (160, 90)) -> Path:
+    """A tiny but five-minute clip: scoring it takes some fifty times as long as a demo clip, so a time
+    limit between the two holds on a busy machine too (both slow down alike)."""
+    import av
+
+    width, height = size
+    image = np.random.default_rng(5).integers(0, 255, (height, width, 3), dtype=np.uint8)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(24))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "35"}
+        for index in range(seconds * 24):
+            frame = av.VideoFrame.from_ndarray(np.roll(image, index, axis=1), format="rgb24")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+@pytest.fixture(scope="session")
+def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_long_clip(tmp_path_factory.mktemp("long") / "long-5min.mp4")

@@ -38,7 +38,7 @@ def is_scored(submission: Submission) -> bool:
 def assert_every_clip_scored_exactly_once(submission: Submission, clips: int) -> None:
     """Every clip scored, one stored result each, one successful engine run each, one aggregate."""
     statuses = Counter(Clip.objects.filter(submission=submission).values_list("status", flat=True))
-    assert statuses == {Clip.Status.SCORED: clips}, statuses
+    assert statuses == {Clip.Status.SCORED: clips}, (statuses, attempts_report(submission))
     per_clip = Counter(ClipScore.objects.filter(clip__submission=submission).values_list("clip_id", flat=True))
     assert len(per_clip) == clips and set(per_clip.values()) == {1}, per_clip
     stored_by = Counter(
@@ -50,3 +50,13 @@ def assert_every_clip_scored_exactly_once(submission: Submission, clips: int) ->
     assert not ClipAttempt.objects.filter(clip__submission=submission, outcome=ClipAttempt.Outcome.RUNNING).exists()
     aggregate = SubmissionScore.objects.get(submission=submission)
     assert (aggregate.prompts_total, aggregate.prompts_scored, aggregate.failed_prompts) == (clips, clips, [])
+
+
+def attempts_report(submission: Submission) -> str:
+    """Every try of every unsettled or failed clip, for assertion messages."""
+    lines = []
+    for clip in Clip.objects.filter(submission=submission).exclude(status=Clip.Status.SCORED):
+        lines.append(f"clip {clip.pk} {clip.status}: {clip.status_reason}")
+        for attempt in ClipAttempt.objects.filter(clip=clip).order_by("started_at"):
+            lines.append(f"  {attempt.started_at:%H:%M:%S.%f} {attempt.worker} {attempt.outcome}: {attempt.reason}")
+    return "\n".join(lines)

@@ -11,6 +11,7 @@ import math
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyloudnorm
@@ -267,7 +268,7 @@ def speech_presence(decoded: DecodedClip, script: PromptScript | None, activity:
     if script is None:
         return not_measured(name, "no prompt script says where speech is asked for", tool, version)
     scale = decoded.duration_s / script.duration_s if script.duration_s > 0 else 1.0
-    rows = []
+    rows: list[dict[str, Any]] = []
     if "speech" in script.audio_classes:
         for shot in script.shots:
             if shot.audio is None or not shot.audio.dialogue:
@@ -321,8 +322,8 @@ _DNSMOS_SESSION: list[object] = []
 def dnsmos_scores(speech: np.ndarray) -> dict[str, float]:
     """SIG, BAK, OVRL (P.835 MOS, 1-5) of 16 kHz speech: the mean over up to DNSMOS_MAX_WINDOWS windows
     of 9.01 s (shorter speech is repeated to fill one, as speechmos does), with speechmos' polynomial fit."""
-    import onnxruntime
-    import speechmos
+    import onnxruntime  # type: ignore[import-untyped]
+    import speechmos  # type: ignore[import-untyped]
 
     if not _DNSMOS_SESSION:
         model = Path(speechmos.__file__).parent / "dnsmos_models" / "sig_bak_ovr.onnx"

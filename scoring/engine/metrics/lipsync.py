@@ -25,6 +25,7 @@ from .base import MetricValue, linear_map, measured, not_measured
 
 DETECT_EVERY = 5  # frames between face detections (landmarks run on every frame)
 MAX_TRACKS = 4
+BOX_STABLE = 0.08  # a re-detected box moving less than this share of the face width keeps the old box
 TRACK_MATCH = 0.15  # a detection continues a track whose centre is within this share of the frame width
 MAX_SPAN_TOTAL_S = 30.0  # at most this much speech is analysed per clip (the longest spans first)
 PAD_S = 0.5  # decoded either side of a speech span so lags of +-0.5 s stay inside the data
@@ -56,6 +57,13 @@ class _Track:
         self.last_seen = 0
 
 
+def _moved(old: FaceBox, new: FaceBox) -> bool:
+    """Whether a re-detection really moved the face: the detector's box jitters by a few pixels between
+    detections, and landmarks fitted in a jittering box make a still mouth look as if it moved."""
+    shift = max(abs(new.left - old.left), abs(new.top - old.top), abs(new.right - old.right), abs(new.bottom - old.bottom))
+    return shift > BOX_STABLE * max(1.0, old.width)
+
+
 def _match(tracks: list[_Track], boxes: list[FaceBox], frame: int, n: int) -> None:
     free = list(boxes)
     for track in tracks:
@@ -64,7 +72,9 @@ def _match(tracks: list[_Track], boxes: list[FaceBox], frame: int, n: int) -> No
         cx, _ = track.box.centre
         best = min(free, key=lambda b: abs(b.centre[0] - cx))
         if abs(best.centre[0] - cx) <= TRACK_MATCH:
-            track.box, track.last_seen = best, frame
+            if _moved(track.box, best):
+                track.box = best
+            track.last_seen = frame
             free.remove(best)
     for box in free:
         if len(tracks) < MAX_TRACKS:
@@ -156,6 +166,7 @@ ENVELOPE_RATE = 100.0  # Hz
 MAX_LAG_S = 0.5
 LAG_STEP_S = 0.02
 MIN_COVERAGE = 0.3  # a track measured on fewer of its span's frames is not used
+MIN_MOUTH_STD = 0.01  # opening / face height: a singing or speaking mouth spreads ~0.03-0.04, a still one < 0.005
 MIN_FRAMES = 25  # pooled measured frames needed for a correlation
 # Correlation of the z-scored mouth opening with the log voice-band envelope at the best lag: a real
 # lip-synced singer filmed at 160x90 reads ~0.2 (pooled over 5 spans); a still mouth reads the noise
@@ -178,9 +189,9 @@ def speech_envelope(mono: np.ndarray, rate: int, start_s: float) -> tuple[np.nda
     return times, np.log(np.sqrt(power) + 1e-4)
 
 
-def _z(x: np.ndarray) -> np.ndarray:
+def _z(x: np.ndarray, min_std: float = 1e-9) -> np.ndarray:
     std = float(x.std())
-    return (x - x.mean()) / std if std > 1e-9 else np.zeros_like(x)
+    return (x - x.mean()) / std if std >= min_std else np.zeros_like(x)
 
 
 def _correlation_curve(
@@ -191,7 +202,10 @@ def _correlation_curve(
     for track in tracks:
         ok = np.isfinite(track.opening)
         if ok.sum() >= 5:
-            pieces.append((track.times_s[ok], _z(track.opening[ok])))
+            # A still mouth (spread below MIN_MOUTH_STD: landmark jitter only) contributes zeros: it moves
+            # with nothing, so it pulls the pooled correlation down instead of being amplified into noise.
+            opening = np.convolve(track.opening[ok], np.ones(3) / 3.0, mode="same")  # landmark jitter
+            pieces.append((track.times_s[ok], _z(opening, MIN_MOUTH_STD)))
     if not pieces:
         return np.zeros(lags.size), 0
     mouth = np.concatenate([m for _, m in pieces])

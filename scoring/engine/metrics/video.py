@@ -136,7 +136,7 @@ def exposure_stats(y: np.ndarray) -> tuple[float, float]:
 
 
 def exposure_score(clipped_share: float, mean_luma: float) -> float:
-    clipping = 1.0 / (1.0 + (clipped_share / CLIPPED_HALF) ** CLIPPED_POWER)
+    clipping = 1.0 / (1.0 + float((clipped_share / CLIPPED_HALF) ** CLIPPED_POWER))
     return clipping * window_map(
         mean_luma, MEAN_LOW, MEAN_HIGH, MEAN_LOW_ZERO, MEAN_HIGH_ZERO
     )

@@ -119,7 +119,8 @@ def _encoder() -> Any:
             def forward(self, mels: torch.Tensor) -> torch.Tensor:
                 _, (hidden, _) = self.lstm(mels)
                 raw = self.relu(self.linear(hidden[-1]))
-                return raw / torch.norm(raw, dim=1, keepdim=True).clamp_min(1e-12)
+                unit: torch.Tensor = raw / torch.norm(raw, dim=1, keepdim=True).clamp_min(1e-12)
+                return unit
 
         weights = _weights_path()
         assert weights is not None
@@ -133,8 +134,27 @@ def _encoder() -> Any:
     return _ENCODER[0]
 
 
+_MEL_BANK: list[np.ndarray] = []
+
+
+def _resemblyzer_mel(wav: np.ndarray) -> np.ndarray:
+    """(frames, 40) power mel spectrogram exactly as resemblyzer's `wav_to_mel_spectrogram` computes it
+    with librosa (centred frames, zero padding, periodic Hann, Slaney mel filters), in numpy: librosa's
+    own STFT path costs ~1.5 s on its first call, more than the whole embedding."""
+    if not _MEL_BANK:
+        import librosa
+
+        _MEL_BANK.append(librosa.filters.mel(sr=SPEECH_RATE, n_fft=MEL_FFT, n_mels=MEL_BANDS).astype(np.float32))
+    padded = np.pad(wav, MEL_FFT // 2)
+    count = 1 + (padded.size - MEL_FFT) // MEL_HOP
+    idx = np.arange(MEL_FFT)[None, :] + MEL_HOP * np.arange(count)[:, None]
+    window = (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(MEL_FFT) / MEL_FFT)).astype(np.float32)  # periodic Hann
+    power = np.abs(np.fft.rfft(padded[idx] * window, axis=1)) ** 2
+    mel: np.ndarray = (power.astype(np.float32) @ _MEL_BANK[0].T).astype(np.float32)
+    return mel
+
+
 def _resemblyzer_embed(audio: np.ndarray) -> np.ndarray:
-    import librosa
     import torch
 
     wav = audio.astype(np.float32)
@@ -154,8 +174,7 @@ def _resemblyzer_embed(audio: np.ndarray) -> np.ndarray:
     need = (starts[-1] + PARTIAL_FRAMES) * MEL_HOP
     if need > wav.size:
         wav = np.pad(wav, (0, need - wav.size))
-    mel = librosa.feature.melspectrogram(y=wav, sr=SPEECH_RATE, n_fft=MEL_FFT, hop_length=MEL_HOP, n_mels=MEL_BANDS)
-    mel = mel.astype(np.float32).T
+    mel = _resemblyzer_mel(wav)
     batch = np.stack([mel[s : s + PARTIAL_FRAMES] for s in starts])
     with torch.inference_mode():
         partial = _encoder()(torch.from_numpy(batch)).numpy()
@@ -191,7 +210,8 @@ def long_term_spectrum(audio: np.ndarray) -> np.ndarray:
     level = bands.mean(axis=1)
     loud = level >= np.percentile(level, 50)  # the voiced half of the speech frames
     spectrum: np.ndarray = bands[loud].mean(axis=0)
-    return spectrum - spectrum.mean()
+    centred: np.ndarray = spectrum - spectrum.mean()
+    return centred
 
 
 def _scripted_spans(decoded: DecodedClip, script: PromptScript) -> dict[int, tuple[float, float]]:
@@ -287,7 +307,8 @@ def _reference_speech(audio: np.ndarray) -> np.ndarray:
     frames = audio[: count * frame].reshape(count, frame)
     level = 10.0 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
     keep = level >= level.max() - 30.0
-    return frames[keep].reshape(-1)
+    voiced: np.ndarray = frames[keep].reshape(-1)
+    return voiced
 
 
 def voice_fidelity(

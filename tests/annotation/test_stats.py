@@ -1,0 +1,128 @@
+"""The pure statistics of annotation: active sampling, agreement, gold verdicts, the anomaly test."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from annotation.stats import bradley_terry as bt
+from annotation.stats import quality, sampling
+from annotation.stats.battles import BattleRow
+from annotation.stats.quality import Rating
+
+
+def counts_from(strengths: list[float], votes_per_pair: int, seed: int = 0) -> bt.PairCounts:
+    rng = np.random.default_rng(seed)
+    model_a, model_b, winner = [], [], []
+    for i in range(len(strengths)):
+        for j in range(i + 1, len(strengths)):
+            for _ in range(votes_per_pair):
+                p = 1 / (1 + np.exp(-(strengths[i] - strengths[j])))
+                model_a.append(str(i))
+                model_b.append(str(j))
+                winner.append("model_a" if rng.random() < p else "model_b")
+    return bt.aggregate_arrays(model_a, model_b, winner, models=[str(k) for k in range(len(strengths))])
+
+
+def test_sampler_probabilities_are_a_distribution_with_a_floor() -> None:
+    counts = counts_from([0.0, 0.05, 1.5, 3.0], votes_per_pair=30)
+    scores = sampling.pair_scores(counts, floor=0.1)
+    assert len(scores) == 6
+    assert sum(s.probability for s in scores) == pytest.approx(1.0)
+    assert min(s.probability for s in scores) >= 0.1 / 6 - 1e-12  # every pair keeps being compared
+
+
+def test_sampler_prefers_pairs_whose_order_is_in_doubt() -> None:
+    # 0 and 1 are nearly tied; 3 is far above everyone: their comparisons settle nothing.
+    counts = counts_from([0.0, 0.25, 1.5, 4.0], votes_per_pair=40)
+    probabilities = sampling.pair_probabilities(counts, floor=0.0)
+    assert max(probabilities, key=probabilities.__getitem__) == (0, 1)
+    assert probabilities[(0, 3)] < probabilities[(0, 1)] / 5
+
+
+def test_a_new_model_catches_up() -> None:
+    counts = counts_from([0.0, 0.5, 1.0], votes_per_pair=50)
+    newcomer = bt.PairCounts(
+        models=(*counts.models, "3"),
+        win_count=np.pad(counts.win_count, ((0, 1), (0, 1))),
+        tie_count=np.pad(counts.tie_count, ((0, 1), (0, 1))),
+        win_weight=np.pad(counts.win_weight, ((0, 1), (0, 1))),
+        tie_weight=np.pad(counts.tie_weight, ((0, 1), (0, 1))),
+        win_weight_sq=np.pad(counts.win_weight_sq, ((0, 1), (0, 1))),
+        tie_weight_sq=np.pad(counts.tie_weight_sq, ((0, 1), (0, 1))),
+    )
+    probabilities = sampling.pair_probabilities(newcomer)
+    with_newcomer = sum(p for (i, j), p in probabilities.items() if 3 in (i, j))
+    assert with_newcomer > 0.5  # 3 of the 6 pairs, but most of the chance until it has votes
+
+
+def test_sampler_with_no_votes_is_uniform() -> None:
+    counts = bt.aggregate_arrays([], [], [], models=["a", "b", "c"])
+    assert set(sampling.pair_probabilities(counts).values()) == {pytest.approx(1 / 3)}
+
+
+def test_kendall_tau() -> None:
+    assert sampling.kendall_tau([1, 2, 3, 4], [10, 20, 30, 40]) == 1.0
+    assert sampling.kendall_tau([1, 2, 3, 4], [4, 3, 2, 1]) == -1.0
+    assert sampling.kendall_tau([1, 2, 3, 4], [1, 2, 4, 3]) == pytest.approx(4 / 6)
+
+
+def test_battle_row_scores_ties_as_half() -> None:
+    row = BattleRow(model_a="x", model_b="y", winner="both_bad", dimension="overall", annotator="ann-1", prompt="p")
+    assert row.score_a() == 0.5 and row.weight == 1.0 and not row.is_simulated
+
+
+def test_gold_verdicts() -> None:
+    assert quality.gold_verdict(correct=1, total=2, min_answers=5, warn_below=0.8, suspend_below=0.6).action == "ok"
+    warn = quality.gold_verdict(correct=7, total=10, min_answers=5, warn_below=0.8, suspend_below=0.6)
+    assert warn.action == "warn" and "70%" in warn.reason
+    assert quality.gold_verdict(correct=5, total=10, min_answers=5, warn_below=0.8, suspend_below=0.6).action == "suspend"
+
+
+def test_agreement_measures_against_hand_worked_values() -> None:
+    # Krippendorff's (1980) nominal example as the krippendorff package documents it would need its
+    # matrix; here a small case checked by hand: two raters, four items, agreeing on three.
+    ratings = [Rating(str(i), r, v) for i, (r1, r2) in enumerate([("x", "x"), ("y", "y"), ("x", "y"), ("both_bad", "both_bad")])
+               for r, v in (("r1", r1), ("r2", r2))]
+    # Cohen: po = 3/4; marginals r1 {x:2, y:1, bb:1}, r2 {x:1, y:2, bb:1}: pe = (2+2+1)/16 = 5/16.
+    assert quality.cohen_kappa_mean(ratings, min_common=4) == pytest.approx((0.75 - 5 / 16) / (1 - 5 / 16))
+    # Fleiss over 8 ratings: P_bar = 3/4; shares x 3/8, y 3/8, bb 2/8: Pe = (9+9+4)/64.
+    assert quality.fleiss_kappa(ratings) == pytest.approx((0.75 - 22 / 64) / (1 - 22 / 64))
+    # Krippendorff nominal: Do = 2/8 disagreeing pairable values (1 pair of 4 items, 2 of 8 ordered pairs),
+    # De from the pooled values: 1 - sum n_c(n_c - 1) / (n(n - 1)) = 1 - (6 + 6 + 2) / 56.
+    alpha = quality.krippendorff_alpha(ratings)
+    assert alpha == pytest.approx(1 - (2 / 8) / (1 - 14 / 56))
+    assert quality.krippendorff_alpha([Rating("1", "a", "x"), Rating("1", "b", "x")]) is None  # one value: undefined
+
+
+def test_majority_agreement_leaves_the_rater_out() -> None:
+    ratings = [Rating("1", "a", "x"), Rating("1", "b", "x"), Rating("1", "c", "y"),
+               Rating("2", "a", "y"), Rating("2", "b", "y"), Rating("2", "c", "y")]
+    agreement = quality.majority_agreement(ratings)
+    # item 1: a vs {x, y} has no majority (skipped), b likewise, c vs {x, x} disagrees; item 2: all agree.
+    assert agreement == {"a": (1, 1), "b": (1, 1), "c": (1, 2)}
+
+
+def test_vote_p_values() -> None:
+    assert quality.vote_p_value(p_a_wins=0.9, tie_rate=0.0, observed="a") == pytest.approx(1.0)
+    assert quality.vote_p_value(p_a_wins=0.9, tie_rate=0.0, observed="b") == pytest.approx(0.1)
+    assert quality.vote_p_value(p_a_wins=0.9, tie_rate=0.2, observed="b") == pytest.approx(0.08)
+
+
+def test_anomaly_test_flags_a_contrarian_and_not_an_honest_annotator() -> None:
+    rng = random.Random(7)
+    checkpoints = quality.anomaly_checkpoints(rng, max_votes=400)
+    assert checkpoints == sorted(set(checkpoints)) and 8 <= checkpoints[0] <= 25
+    honest, contrarian = [], []
+    vote_rng = np.random.default_rng(1)
+    for _ in range(300):
+        p = float(vote_rng.uniform(0.6, 0.95))
+        a_wins = vote_rng.random() < p
+        honest.append(quality.vote_p_value(p_a_wins=p, tie_rate=0.1, observed="a" if a_wins else "b"))
+        contrarian.append(quality.vote_p_value(p_a_wins=p, tie_rate=0.1, observed="b"))
+    assert not quality.anomaly_test(honest, checkpoints).flagged
+    flagged = quality.anomaly_test(contrarian, checkpoints)
+    assert flagged.flagged and flagged.p_value is not None and flagged.p_value < flagged.threshold
+    assert quality.anomaly_test(contrarian[:3], checkpoints).p_value is None  # no checkpoint reached yet
