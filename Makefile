@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/msav_arena
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run setup test chromium lint clean bench-ranking
+.PHONY: install run setup test chromium lint clean bench-ranking bench-scoring
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: install chromium
 # Human ranking: 1M battles, 100 models, 1,000 bootstrap rounds, side by side with LMArena's arena-rank.
 bench-ranking: install
 	$(BIN)/python manage.py bench_ranking --battles 1000000 --models 100 --rounds 1000
+
+# Scoring engine: PyAV decode-only vs full scoring (DSP and expert), our segmenter vs PySceneDetect, F1 on labelled sets.
+bench-scoring: install
+	$(BIN)/python -m scoring.bench.scoring $(BENCH_ARGS)
 
 clean:
 	rm -rf var

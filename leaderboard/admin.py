@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from leaderboard.models import Clip, ModelEntry, Prompt, ReferenceAsset, RubricQuestion, Shot, Submission, Suite
+from leaderboard.models import (
+    ApiToken,
+    Clip,
+    ModelEntry,
+    Prompt,
+    ReferenceAsset,
+    RubricQuestion,
+    Shot,
+    Submission,
+    Suite,
+    UploadSession,
+)
 
 
 class ShotInline(admin.TabularInline):
@@ -45,7 +56,24 @@ class ClipInline(admin.TabularInline):
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ["pk", "model", "suite", "state", "is_public", "created_at", "scored_at"]
-    list_filter = ["state", "suite", "is_public"]
+    list_display = ["pk", "model", "suite", "state", "is_public", "hidden_at", "withdrawn_at", "created_at", "scored_at"]
+    list_filter = ["state", "suite", "is_public", "failed_by_infrastructure"]
     readonly_fields = ["report", "archive", "archive_size", "state", "state_reason"]
     inlines = [ClipInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens can be seen and revoked here (set "revoked at"); their keys were never stored."""
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "user__username", "prefix"]
+    readonly_fields = ["user", "name", "prefix", "key_hash", "created_at", "last_used_at"]
+
+
+@admin.register(UploadSession)
+class UploadSessionAdmin(admin.ModelAdmin):
+    list_display = ["id", "owner", "model", "suite", "filename", "received", "total_size", "state", "updated_at"]
+    list_filter = ["state"]
+    readonly_fields = ["owner", "model", "suite", "filename", "total_size", "sha256", "received", "submission"]

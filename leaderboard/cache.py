@@ -1,14 +1,21 @@
-"""The public pages' cache: rendered leaderboard pages and JSON, invalidated per suite.
+"""The public pages' cache: rendered leaderboard pages, JSON and the data behind them, invalidated per suite.
 
-Entries are never deleted one by one. Every key carries a *generation* (one per suite, plus a global
-one for pages that span suites, such as a model page); `leaderboard_cache_invalidate` moves the
-generation on, so every older entry becomes unreachable at once and expires on its own.
+Entries are never deleted one by one. Every key carries *generations* (one per suite, a global one for
+pages that span suites such as a model page, and one for the list of suites and models' cards);
+`leaderboard_cache_invalidate` moves a suite's generation on, so every older entry becomes
+unreachable at once and expires on its own.
 
-Where the generation lives depends on the cache backend. With a shared backend (Redis, production)
-it is a counter in that cache. With a process-local backend (LocMemCache, the embedded default) each
+Where a generation lives depends on the cache backend. With a shared backend (Redis, production) it
+is a counter in that cache. With a process-local backend (LocMemCache, the embedded default) each
 gunicorn or Celery process has its own memory, so a counter there would not reach the web server
 when a worker scores a submission: the generation is then the modification time of a small file
 under VAR_DIR, which every process on the machine sees (one stat per request).
+
+Two in-process layers keep a hot page off the network. Entries are immutable (their key names their
+generations), so each process also keeps the ones it used in a small LRU of live objects, never
+unpickling them twice. And with a shared backend a process re-reads the generations at most every
+MSAV_LEADERBOARD_CACHE_CHECK_S seconds (default 1): a page is at most that stale after an
+invalidation made by another process (the invalidating process sees it at once).
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,9 +44,15 @@ GLOBAL_SCOPE = "all"
 CATALOG_SCOPE = "catalog"
 # Entries outlive their generation only until this; invalidation is what keeps pages fresh.
 ENTRY_TIMEOUT_S = 24 * 3600
+LOCAL_ENTRIES = 256
+
+_lock = threading.Lock()
+_local_entries: OrderedDict[str, Any] = OrderedDict()
+_local_generations: dict[str, tuple[str, float]] = {}
+_generation_dir_ready: set[str] = set()
 
 
-def _cache():
+def _cache():  # type: ignore[no-untyped-def]
     return caches[CACHE_ALIAS]
 
 
@@ -45,20 +60,42 @@ def _is_process_local() -> bool:
     return isinstance(_cache(), LocMemCache)
 
 
+def _check_interval_s() -> float:
+    return float(getattr(settings, "MSAV_LEADERBOARD_CACHE_CHECK_S", 1.0))
+
+
 def _generation_file(scope: str) -> Path:
     directory = Path(settings.VAR_DIR) / "cache-generations"
-    directory.mkdir(parents=True, exist_ok=True)
+    if str(directory) not in _generation_dir_ready:
+        directory.mkdir(parents=True, exist_ok=True)
+        _generation_dir_ready.add(str(directory))
     return directory / f"{scope}.gen"
 
 
-def _generation(scope: str) -> str:
+def _file_generation(scope: str) -> str:
+    try:
+        return str(_generation_file(scope).stat().st_mtime_ns)
+    except FileNotFoundError:
+        return "0"
+
+
+def _generations(scopes: list[str]) -> str:
     if _is_process_local():
-        try:
-            return str(_generation_file(scope).stat().st_mtime_ns)
-        except FileNotFoundError:
-            return "0"
-    value = _cache().get(f"{KEY_PREFIX}:gen:{scope}")
-    return "0" if value is None else str(value)
+        return ".".join(_file_generation(scope) for scope in scopes)
+    now = time.monotonic()
+    interval = _check_interval_s()
+    with _lock:
+        known = {scope: _local_generations.get(scope) for scope in scopes}
+    stale = [scope for scope, seen in known.items() if seen is None or now - seen[1] >= interval]
+    if stale:
+        keys = {scope: f"{KEY_PREFIX}:gen:{scope}" for scope in stale}
+        found = _cache().get_many(list(keys.values()))  # one round trip for every stale scope
+        with _lock:
+            for scope, key in keys.items():
+                value = str(found.get(key, 0))
+                _local_generations[scope] = (value, now)
+                known[scope] = (value, now)
+    return ".".join(known[scope][0] for scope in scopes)  # type: ignore[index]
 
 
 def _bump(scope: str) -> None:
@@ -69,6 +106,8 @@ def _bump(scope: str) -> None:
 
 
 def _bump_now(scope: str) -> None:
+    with _lock:
+        _local_generations.pop(scope, None)  # this process sees its own invalidation at once
     if _is_process_local():
         path = _generation_file(scope)
         path.touch()
@@ -81,6 +120,13 @@ def _bump_now(scope: str) -> None:
         _cache().incr(key)
     except ValueError:  # not set yet (or evicted): any new value differs from what keys were built with
         _cache().set(key, time.time_ns(), timeout=None)
+
+
+def local_clear() -> None:
+    """Forget this process's copies (tests that clear the cache backend call it too)."""
+    with _lock:
+        _local_entries.clear()
+        _local_generations.clear()
 
 
 def leaderboard_cache_invalidate(*, suite_id: int) -> None:
@@ -114,14 +160,6 @@ def _scopes(suite_id: int | None, with_catalog: bool, catalog_only: bool = False
     return scopes
 
 
-def _generations(scopes: list[str]) -> str:
-    if _is_process_local():
-        return ".".join(_generation(scope) for scope in scopes)
-    keys = [f"{KEY_PREFIX}:gen:{scope}" for scope in scopes]
-    found = _cache().get_many(keys)  # one round trip for all scopes
-    return ".".join(str(found.get(key, 0)) for key in keys)
-
-
 def cache_key(
     *, suite_id: int | None, kind: str, params: str, with_catalog: bool = False, catalog_only: bool = False
 ) -> str:
@@ -144,10 +182,15 @@ def cached(
 
     suite_id=None depends on every suite (a model's history across suites); with_catalog adds the
     list of suites and the models' cards (pages whose header lists the suites); catalog_only
-    depends on that list alone (looking a suite up by name).
+    depends on that list alone (looking a suite up by name). Values must be treated as read-only:
+    the same object serves every request of this process.
     """
     try:
         key = cache_key(suite_id=suite_id, kind=kind, params=params, with_catalog=with_catalog, catalog_only=catalog_only)
+        with _lock:
+            if key in _local_entries:
+                _local_entries.move_to_end(key)
+                return _local_entries[key]  # type: ignore[no-any-return]
         value = _cache().get(key)
     except Exception:  # the cache is down: serve fresh, uncached values rather than an error
         logger.exception("leaderboard cache unavailable; building %s uncached", kind)
@@ -158,6 +201,10 @@ def cached(
             _cache().set(key, value, timeout=ENTRY_TIMEOUT_S)
         except Exception:
             logger.exception("could not store %s in the leaderboard cache", kind)
+    with _lock:
+        _local_entries[key] = value
+        while len(_local_entries) > LOCAL_ENTRIES:
+            _local_entries.popitem(last=False)
     return value
 
 

@@ -119,4 +119,12 @@ def demo_seed(*, out_dir: Path, models: list[str] | None = None) -> DemoSeedResu
     from annotation.demo import demo_campaign_ensure  # the demo annotator's study over this suite
 
     demo_campaign_ensure(suite=suite)
+    # Simulated votes (labelled "simulated" wherever shown) with the demo's intended order as hidden truth,
+    # so a new user sees a human ranking and a correlation at once; seeded by a worker task once unpacked.
+    from annotation.ranking.demo import demo_simulated_judgments_schedule
+
+    demo_simulated_judgments_schedule(
+        suite=suite,
+        intended_ranks={e["slug"]: e["intended_rank"] for e in entries if models is None or e["slug"] in models},
+    )
     return result

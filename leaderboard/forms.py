@@ -29,13 +29,13 @@ class SignUpForm(UserCreationForm):
 
 
 class ModelEntryForm(forms.ModelForm):
-    url = forms.URLField(required=False, assume_scheme="https")
+    url = forms.URLField(required=False, assume_scheme="https", label="URL", help_text="the model's paper, code or product page")
+    is_open = forms.BooleanField(required=False, label="Open weights", help_text="tick if anyone can download the weights")
 
     class Meta:
         model = ModelEntry
         fields = ["name", "organisation", "url", "license", "is_open", "paradigm", "task", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
-        labels = {"is_open": "Open weights", "url": "URL"}
 
 
 class ModelEntryEditForm(ModelEntryForm):

@@ -346,14 +346,16 @@ class LeaderboardApi(PublicApiView):
     )
     def get(self, request: Request) -> HttpResponse:
         suite = _suite_from(request)
-        query = public_selectors.query_from_params(request.query_params, suite=suite, strict=True)
         fmt = self._format(request)
 
         def build() -> str:
+            # Parsed only on a miss; a bad parameter raises here and nothing is cached.
+            query = public_selectors.query_from_params(request.query_params, suite=suite, strict=True)
             payload = _leaderboard_payload(suite, query)
             return _leaderboard_csv(payload) if fmt == "csv" else json.dumps(payload, separators=(",", ":"))
 
-        body = cache.cached(suite_id=suite.pk, kind=f"api-leaderboard-{fmt}", params=query.cache_params(), build=build)
+        params = public_selectors.request_cache_params(request.query_params, strict=True)
+        body = cache.cached(suite_id=suite.pk, kind=f"api-leaderboard-{fmt}", params=params, build=build)
         return _respond(request, body=body, filename=_slug(f"msav-arena-{suite.name}-{suite.version}-leaderboard"), fmt=fmt)
 
 

@@ -330,11 +330,38 @@ def natural_key(text: str) -> tuple[Any, ...]:
 
 def suite_facets(*, suite: Suite) -> dict[str, list[str]]:
     """Each breakdown axis -> the values the suite's prompts take on it (what a slice filter may ask for)."""
-    values: dict[str, set[str]] = {axis: set() for axis in BREAKDOWN_AXES}
-    for prompt in suite_field(suite=suite).prompts:
-        for axis in BREAKDOWN_AXES:
-            values[axis].update(prompt.axes[axis])
-    return {axis: sorted(found, key=natural_key) for axis, found in values.items()}
+
+    def build() -> dict[str, list[str]]:
+        values: dict[str, set[str]] = {axis: set() for axis in BREAKDOWN_AXES}
+        for prompt in suite_field(suite=suite).prompts:
+            for axis in BREAKDOWN_AXES:
+                values[axis].update(prompt.axes[axis])
+        return {axis: sorted(found, key=natural_key) for axis, found in values.items()}
+
+    return cache.cached(suite_id=suite.pk, kind="facets", params="", build=build)
+
+
+QUERY_PARAMETERS: tuple[str, ...] = ("tab", "dimension", "open", "paradigm", "task", *BREAKDOWN_AXES, "sort", "dir")
+
+
+def request_cache_params(params: Mapping[str, str], *, strict: bool) -> str:
+    """The request's own parameters as a cache key, before any parsing: only the names the views read, in a
+    fixed order, so unknown parameters cannot multiply the entries.
+
+    strict (the API): values as given; a bad one fails to build and is never cached, so it cannot
+    hit an entry. Lenient (the page): a sort, tab or direction the page would ignore keys like none.
+    """
+    parts = []
+    for name in QUERY_PARAMETERS:
+        value = (params.get(name) or "").strip()
+        if not value:
+            continue
+        if not strict and (
+            (name == "sort" and value not in SORT_COLUMNS) or (name == "tab" and value not in TABS) or (name == "dir" and value != "reverse")
+        ):
+            continue
+        parts.append(f"{name}={value}")
+    return "&".join(parts)
 
 
 # --- Scores on a slice, intervals, ranks ------------------------------------------------------

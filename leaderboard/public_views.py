@@ -83,19 +83,20 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def suite_leaderboard(request: HttpRequest, name: str, version: str) -> HttpResponse:
     suite = _suite_or_404(name, version)
-    try:
+
+    def render() -> str:
         query = public_selectors.query_from_params(request.GET, suite=suite, strict=False)
+        return _render_leaderboard(request, suite, query)
+
+    try:
+        # Keyed by the request's parameters: a cached page is served without parsing anything.
+        return _page(
+            request, suite_id=suite.pk, kind="leaderboard", params=public_selectors.request_cache_params(request.GET, strict=False), render=render
+        )
     except ApplicationError as error:
         # A filter the suite does not have: say which and what is allowed, with the unfiltered table below.
-        query = public_selectors.LeaderboardQuery()
-        return _page(
-            request, suite_id=suite.pk, kind="leaderboard", params="", status=400,
-            render=lambda: _render_leaderboard(request, suite, query, error=error.message),
-        )
-    return _page(
-        request, suite_id=suite.pk, kind="leaderboard", params=query.cache_params(),
-        render=lambda: _render_leaderboard(request, suite, query),
-    )
+        html = _render_leaderboard(request, suite, public_selectors.LeaderboardQuery(), error=error.message)
+        return HttpResponse(html, status=400)
 
 
 def _render_leaderboard(request: HttpRequest, suite: Suite, query: public_selectors.LeaderboardQuery, error: str = "") -> str:

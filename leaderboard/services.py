@@ -934,3 +934,15 @@ def upload_session_abort(*, session_id: uuid.UUID | str, owner: AbstractBaseUser
         raise ApplicationError(f"upload {session.pk}: is already a submission", status_code=409)
     UploadSession.objects.filter(pk=session.pk).update(state=UploadSession.State.ABORTED)
     shutil.rmtree(upload_dir(session), ignore_errors=True)
+
+
+def upload_sessions_expire(*, older_than: datetime.timedelta) -> int:
+    """Abort open uploads untouched for longer than `older_than` and delete their bytes; returns how many."""
+    cutoff = timezone.now() - older_than
+    stale = list(UploadSession.objects.filter(state=UploadSession.State.OPEN, updated_at__lt=cutoff))
+    for session in stale:
+        if UploadSession.objects.filter(pk=session.pk, state=UploadSession.State.OPEN, updated_at__lt=cutoff).update(
+            state=UploadSession.State.ABORTED
+        ):
+            shutil.rmtree(upload_dir(session), ignore_errors=True)
+    return len(stale)

@@ -44,3 +44,19 @@ def recompute_periodic() -> None:
     """Beat: request a recomputation of every suite with data (unchanged inputs store nothing)."""
     for suite_id in services.ranking_suites_due():
         services.ranking_recompute_request(suite_id=suite_id, reason="periodic")
+
+
+@shared_task(name="ranking.seed_demo_judgments", bind=True, acks_late=True, max_retries=360)
+def seed_demo_judgments(self, suite_id: int, intended_ranks: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    """Demo: simulated judgments once the demo submissions are unpacked, then the first snapshot."""
+    from annotation.ranking import demo
+    from leaderboard.models import Suite
+
+    suite = Suite.objects.filter(pk=suite_id).first()
+    if suite is None:
+        return
+    if demo.demo_simulation_pending(suite=suite, slugs=list(intended_ranks)):
+        raise self.retry(countdown=5)
+    created = demo.demo_simulated_judgments_create(suite=suite, intended_ranks=intended_ranks)
+    logger.info("demo: %d simulated judgments on suite %s", created, suite_id)
+    services.ranking_recompute_request(suite_id=suite_id, reason="demo: simulated judgments")

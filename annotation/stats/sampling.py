@@ -35,6 +35,7 @@ DEFAULT_FLOOR = 0.1
 DEFAULT_MIN_VOTES = 3
 LOOKAHEAD_SHARE = 1.0
 TEMPER = 1.0
+MODE = 'kg'
 _NODES, _NODE_WEIGHTS = np.polynomial.hermite_e.hermegauss(12)
 _NODE_WEIGHTS = _NODE_WEIGHTS / _NODE_WEIGHTS.sum()
 
@@ -88,6 +89,10 @@ def pair_scores(counts: bt.PairCounts, *, floor: float = DEFAULT_FLOOR, min_vote
     wrong_after = (_normal_sf(np.abs(shifted) / new_sd[:, :, None]) * _NODE_WEIGHTS[None, None, :]).sum(axis=2)
     wrong_before = _normal_sf(np.abs(delta) / np.sqrt(variance))
     scores = (wrong_before[:, None] - wrong_after).sum(axis=0)
+    if MODE == "doubt":
+        scores = wrong_before * information
+    elif MODE == "doubt_shrink":
+        scores = (wrong_before[:, None] * (np.sqrt(variance)[:, None] - new_sd)).sum(axis=0)
     scores = np.clip(scores, 0.0, None)
     scores = scores ** TEMPER
     total = scores.sum()

@@ -15,6 +15,13 @@ from .errors import ClipDecodeError, ClipTimeoutError
 from .probe import describe_av_error, open_container
 
 THUMB_WIDTH = 64  # px; segmentation and motion features only need coarse structure
+# Sparse native-resolution frames (opt-in, `keep_full_frames`): one shortly after every sharp change of
+# the picture (a likely new shot) and one every FULL_FRAME_INTERVAL_S inside a shot, at most
+# MAX_FULL_FRAMES (then every other one is dropped and the interval doubles): memory stays bounded.
+FULL_FRAME_INTERVAL_S = 4.0
+FULL_FRAME_SETTLE_S = 0.3  # after a change, wait this long (past a dissolve's middle) before keeping one
+FULL_FRAME_CHANGE = 0.1  # mean grey change (of 1.0) between consecutive thumbnails that counts as sharp
+MAX_FULL_FRAMES = 32
 SMALL_RGB_SIZE = (48, 27)  # px (w, h); the input size of TransNet V2, which reviews doubtful boundaries
 SAMPLE_MAX_WIDTH = 480  # px; quality metrics look at these frames
 SAMPLE_INTERVAL_S = 0.5  # at least one sample in every shot of half a second or more
@@ -115,6 +122,8 @@ class DecodedClip:
     timings: dict[str, float] = field(default_factory=dict)
     # (N, 27, 48, 3) uint8 RGB of every frame (3.9 KB each), for TransNet V2; None when not asked for.
     small_rgb: np.ndarray | None = None
+    # Native-resolution RGB frames, sparse (see FULL_FRAME_*): empty unless `keep_full_frames`.
+    full_frames: list[SampledFrame] = field(default_factory=list)
 
     @property
     def frame_count(self) -> int:
@@ -160,8 +169,16 @@ class _VideoCollector:
     """Turns decoded video frames into thumbnails, timestamps and sparse RGB samples."""
 
     def __init__(
-        self, nominal_fps: float, sample_interval_s: float, max_duration_s: float, keep_small_rgb: bool = True
+        self,
+        nominal_fps: float,
+        sample_interval_s: float,
+        max_duration_s: float,
+        keep_small_rgb: bool = True,
+        keep_full_frames: bool = False,
     ) -> None:
+        self.full_frames: list[SampledFrame] | None = [] if keep_full_frames else None
+        self._full_interval = FULL_FRAME_INTERVAL_S
+        self._next_full_t = 0.0
         self.thumbs: list[np.ndarray] = []
         self.small_rgb: list[np.ndarray] | None = [] if keep_small_rgb else None
         self.times: list[float] = []
@@ -202,6 +219,8 @@ class _VideoCollector:
             ).to_ndarray()
             self.small_rgb.append(np.ascontiguousarray(small[:, : SMALL_RGB_SIZE[0]]))
         self.times.append(t)
+        if self.full_frames is not None:
+            self._maybe_keep_full(frame, t - self.t0)
         if t - self.t0 >= self._next_sample_t:
             assert self._sample_size is not None
             width, height = self._sample_size
@@ -211,6 +230,21 @@ class _VideoCollector:
             self.samples.append(SampledFrame(len(self.times) - 1, t - self.t0, rgb))
             self._next_sample_t += self._interval
         return True
+
+    def _maybe_keep_full(self, frame: av.VideoFrame, t: float) -> None:
+        assert self.full_frames is not None
+        if len(self.thumbs) >= 2:
+            change = float(np.abs(self.thumbs[-1].astype(np.int16) - self.thumbs[-2]).mean()) / 255.0
+            if change >= FULL_FRAME_CHANGE:  # a likely new shot: keep one of it once it has settled
+                self._next_full_t = min(self._next_full_t, t + FULL_FRAME_SETTLE_S)
+        if t < self._next_full_t:
+            return
+        rgb = frame.to_ndarray(format="rgb24")
+        self.full_frames.append(SampledFrame(len(self.times) - 1, t, np.ascontiguousarray(rgb[:, : frame.width])))
+        self._next_full_t = t + self._full_interval
+        if len(self.full_frames) > MAX_FULL_FRAMES:
+            del self.full_frames[1::2]  # thin out evenly; later frames come at twice the interval
+            self._full_interval *= 2
 
 
 class _AudioCollector:
@@ -259,6 +293,7 @@ def decode_clip(
     sample_interval_s: float | None = None,
     audio_rate: int = AUDIO_RATE,
     keep_small_rgb: bool = True,
+    keep_full_frames: bool = False,
 ) -> DecodedClip:
     """Decode the clip once, streaming; memory grows only by a thumbnail per frame.
 
@@ -269,7 +304,9 @@ def decode_clip(
     `keep_small_rgb`, a 48x27 RGB frame for TransNet V2 (`small_rgb`, 3.9 KB); full frames are never
     held. `samples` are sparse colour frames (at most MAX_SAMPLES, at most SAMPLE_MAX_WIDTH wide) at
     least every SAMPLE_INTERVAL_S, so every shot of half a second or more has one; metric modules
-    read `thumbs`, `timestamps_s`, `samples`, `audio` / `audio_mono`.
+    read `thumbs`, `timestamps_s`, `samples`, `audio` / `audio_mono`. With `keep_full_frames`,
+    `full_frames` holds at most MAX_FULL_FRAMES native-resolution frames: one just after each sharp
+    change of picture (so nearly every shot has one) and one every FULL_FRAME_INTERVAL_S.
     """
     p = Path(path)
     started = time.monotonic()
@@ -282,7 +319,9 @@ def decode_clip(
         astream = container.streams.audio[0] if container.streams.audio else None
         expected = (container.duration / av.time_base) if container.duration else 0.0
         interval = sample_interval_s or max(SAMPLE_INTERVAL_S, expected / MAX_SAMPLES if expected else 0.0)
-        video = _VideoCollector(float(vstream.average_rate or 0.0), interval, max_duration_s, keep_small_rgb)
+        video = _VideoCollector(
+            float(vstream.average_rate or 0.0), interval, max_duration_s, keep_small_rgb, keep_full_frames
+        )
         sound = _AudioCollector(audio_rate)
         video_errors = audio_errors = 0
 
@@ -342,4 +381,5 @@ def decode_clip(
             truncated=video.truncated,
             timings={"decode": time.monotonic() - started},
             small_rgb=np.stack(video.small_rgb)[order] if video.small_rgb else None,
+            full_frames=video.full_frames or [],  # times already relative to the first frame
         )

@@ -104,11 +104,14 @@ def _flags(decoded: DecodedClip, probe_has_audio: bool, script: PromptScript | N
 
 
 def _paths_ran(metrics: dict[str, MetricValue]) -> dict[str, list[str]]:
-    """Which metrics an expert model produced and which signal processing produced (by tool), so a
-    reader sees which instrument stands behind each number."""
-    expert = sorted(name for name, value in metrics.items() if value.tool.startswith("expert:"))
-    dsp = sorted(name for name, value in metrics.items() if value.tool and not value.tool.startswith("expert:"))
-    return {"expert": expert, "dsp": dsp}
+    """Which measured metrics an expert model produced (tool "expert:...") and which signal processing
+    produced, so a reader sees which instrument stands behind each number; the rest were not measured."""
+    measured_now = {name: value for name, value in metrics.items() if value.measured}
+    return {
+        "expert": sorted(name for name, value in measured_now.items() if value.tool.startswith("expert:")),
+        "dsp": sorted(name for name, value in measured_now.items() if not value.tool.startswith("expert:")),
+        "not_measured": sorted(name for name in metrics if name not in measured_now),
+    }
 
 
 def score_clip(

@@ -306,17 +306,19 @@ def _detect_cuts(
     for k, i in enumerate(peaks):
         s = float(strength[i])
         ok_shape = bool(isolation[k] >= CUT_ISOLATION and persistence[k] >= PERSIST_RATIO)
+        partial = False  # a different picture, but too much of it unchanged: a pop, or a jump cut
         if ok_shape:
             # A cut replaces the whole picture: not the same picture brighter (a flash), not an object
             # popping into an otherwise unchanged frame. Within-shot pairs either side set the noise level.
             shape = change_shape(g, int(i) - 1, int(i), [(int(i) - 3, int(i) - 2), (int(i) + 1, int(i) + 2)])
             ok_shape = shape.correlation < CUT_MAX_CORRELATION and shape.unchanged_share < CUT_MAX_UNCHANGED
+            partial = shape.correlation < CUT_MAX_CORRELATION and not ok_shape
         t = float(timestamps_s[i])
         if not ok_shape:
             # A flash, an object popping in or the inside of a ramp: no boundary at all, not even a
             # sub-threshold one the correction loop could split at. Strong, isolated, persistent ones
             # are kept aside as doubtful for an expert reviewer (a jump cut looks like a pop).
-            if doubtful is not None and s >= 1.0 and isolation[k] >= CUT_ISOLATION and persistence[k] >= PERSIST_RATIO:
+            if doubtful is not None and s >= 1.0 and partial:
                 doubtful.append(Boundary(t, int(i), "cut", _confidence(s), s, False, t, t, "doubtful"))
             continue
         accepted = s >= 1.0

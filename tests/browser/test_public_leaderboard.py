@@ -47,7 +47,10 @@ def arena(demo_dir: Path, settings, tmp_path):  # type: ignore[no-untyped-def]
     from scoring.services import clip_score_store
     from tests.public.factories import human_snapshot, model, scored_submission
 
+    from leaderboard.cache import local_clear
+
     cache.clear()
+    local_clear()
     settings.MEDIA_ROOT = tmp_path / "media"
     suite = import_demo_suite(demo_dir)
     field = [

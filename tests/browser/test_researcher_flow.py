@@ -71,6 +71,10 @@ def test_researcher_registers_uploads_publishes_and_is_ranked(
     archive = demo_archive(demo_dir, demo_models(demo_dir)[0]["slug"])
     page = browser_page
 
+    page.goto(f"{live_server.url}/accounts/signup/")
+    assert page.locator("input[name=role][value=researcher]").count() == 1
+    assert page.locator("input[name=role][value=curator]").count() == 0  # curators are appointed, not self-made
+    page.screenshot(path=str(SCREENSHOTS / "researchers-signup.png"), full_page=True)
     page.goto(f"{live_server.url}/accounts/login/?next=/account/")
     page.fill("input[name=username]", "rhea")
     page.fill("input[name=password]", "pw-rhea")
@@ -130,3 +134,7 @@ def test_researcher_registers_uploads_publishes_and_is_ranked(
     page.wait_for_selector("table.leaderboard")
     assert "Rhea AV-1" in page.locator("table.leaderboard").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "researchers-leaderboard.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/models/rhea-av-1/")
+    assert "video-first + dubbing" in page.locator("main").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "researchers-model-page.png"), full_page=True)

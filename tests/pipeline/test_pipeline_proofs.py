@@ -82,8 +82,10 @@ def test_a_broker_restart_during_scoring_loses_nothing(
     worker = pipeline_workers(concurrency=1, **env)
     beat(**env)
     submission = submit_archive(suite, folder / "aurora-av.zip")
-    producer = Celery("test-producer", broker=own_redis.url)
+    # The upload's own message went to the test's default broker: hand the validation to this one.
+    producer = Celery("test-producer", broker=own_redis.url, set_as_current=False)
     producer.send_task("leaderboard.validate_submission", args=[submission.pk], queue="bookkeeping")
+    producer.close()
     wait_for(lambda: scored_count(submission) >= 3, 120, "a few clips scored before the broker goes down", [worker])
 
     own_redis.stop()  # no persistence: every queued clip message is gone

@@ -13,9 +13,13 @@ from tests.factories import import_demo_suite
 def _clean_cache(settings):  # type: ignore[no-untyped-def]
     from django.core.cache import cache
 
+    from leaderboard.cache import local_clear
+
     cache.clear()
+    local_clear()
     yield
     cache.clear()
+    local_clear()
 
 
 @pytest.fixture

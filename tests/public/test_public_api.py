@@ -263,3 +263,10 @@ def test_the_openapi_schema_documents_both_endpoints_and_formats(client) -> None
         assert {"400", "404"} & set(paths[path]["get"]["responses"])
     names = {parameter["name"] for parameter in paths["/api/leaderboard/"]["get"]["parameters"]}
     assert names >= {"suite", "version", "dimension", "open", "paradigm", "task", "genre", "shot_bucket", "realism", "style", "language", "sort", "dir", "format"}
+
+
+def test_a_bad_parameter_is_refused_even_when_the_valid_view_is_cached(client, suite, field) -> None:  # type: ignore[no-untyped-def]
+    assert client.get(API).status_code == 200  # cached now
+    assert client.get(API, {"sort": "colour"}).status_code == 400
+    assert client.get(API, {"sort": "colour"}).status_code == 400  # never cached
+    assert client.get(API, {"unknown": "x"}).status_code == 200  # an unknown parameter is ignored

@@ -7,7 +7,6 @@ refused whole with the reason), nothing of it reaches the disk, and the honest c
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest

