@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/msav_arena
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run setup test chromium lint clean bench-ranking bench-scoring
+.PHONY: install run setup test chromium lint clean bench-ranking bench-scoring bench-leaderboard
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ bench-ranking: install
 # Scoring engine: PyAV decode-only vs full scoring (DSP and expert), our segmenter vs PySceneDetect, F1 on labelled sets.
 bench-scoring: install
 	$(BIN)/python -m scoring.bench.scoring $(BENCH_ARGS)
+
+# Public leaderboard: gunicorn + wrk, leaderboard HTML and JSON p50 against a constant view in one run (PostgreSQL + Redis cache).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/msav_arena_bench
+BENCH_CACHE_URL ?= redis://127.0.0.1:6379/14
+bench-leaderboard: install
+	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	DATABASE_URL=$(BENCH_DATABASE_URL) CACHE_URL=$(BENCH_CACHE_URL) CELERY_BROKER_URL=$(BENCH_CACHE_URL) VAR_DIR=$(CURDIR)/var/bench \
+	  MEDIA_ROOT=$(CURDIR)/var/bench/media $(BIN)/python manage.py bench_leaderboard --create-database --prepare-demo $(BENCH_ARGS)
 
 clean:
 	rm -rf var

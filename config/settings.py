@@ -127,6 +127,11 @@ elif CACHE_URL in ("", "locmem://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "msav-arena"}}
 else:
     raise ImproperlyConfigured(f"CACHE_URL: expected redis://host:port/db, rediss://... or locmem://, got {CACHE_URL!r}")
+# With a shared cache, each web process re-reads the leaderboard's cache generations at most this often
+# (seconds): how stale a page may be after another process invalidated it.
+MSAV_LEADERBOARD_CACHE_CHECK_S = float(os.environ.get("MSAV_LEADERBOARD_CACHE_CHECK_S", 1.0))
+# A leaderboard row resting on fewer scored prompts than this is shown as provisional.
+MSAV_LEADERBOARD_MIN_PROMPTS = int(os.environ.get("MSAV_LEADERBOARD_MIN_PROMPTS", 10))
 # A view that returns a constant, the peer that `manage.py bench_leaderboard` measures pages against.
 MSAV_BENCH_CONSTANT_VIEW = env_bool("MSAV_BENCH_CONSTANT_VIEW", False)
 

@@ -208,6 +208,25 @@ def cached(
     return value
 
 
+def peek(*, suite_id: int | None, kind: str, params: str, with_catalog: bool = False) -> Any | None:
+    """The cached value for (kind, params) if there is one now, else None; never builds."""
+    try:
+        key = cache_key(suite_id=suite_id, kind=kind, params=params, with_catalog=with_catalog)
+        with _lock:
+            if key in _local_entries:
+                _local_entries.move_to_end(key)
+                return _local_entries[key]
+        value = _cache().get(key)
+    except Exception:
+        return None
+    if value is not None:
+        with _lock:
+            _local_entries[key] = value
+            while len(_local_entries) > LOCAL_ENTRIES:
+                _local_entries.popitem(last=False)
+    return value
+
+
 # --- Safety net: rows changed without an explicit call (admin edits, imports, other code paths) --
 
 

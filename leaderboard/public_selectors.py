@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Prefetch
 
 from config.exceptions import ApplicationError
@@ -47,9 +48,13 @@ SORT_COLUMNS: tuple[str, ...] = (
 # Bootstrap over prompts for the automatic score's interval: resampling prompts, paired across models.
 BOOTSTRAP_ROUNDS = 1000
 CONFIDENCE = 0.95
-# A score resting on fewer prompts than this is shown as provisional (its interval is wide).
+# A score resting on fewer prompts than this is shown as provisional (its interval is wide); see min_prompts().
 MIN_PROMPTS = 10
 MSAVBENCH_SPEARMAN = 0.915
+
+def min_prompts() -> int:
+    return int(getattr(settings, "MSAV_LEADERBOARD_MIN_PROMPTS", MIN_PROMPTS))
+
 
 ERROR_UNKNOWN_VALUE = "{param}: unknown value {value!r}; expected one of: {allowed}"
 
@@ -619,8 +624,8 @@ def leaderboard_build(*, suite: Suite, query: LeaderboardQuery) -> Leaderboard:
     rows = []
     for (entry, sliced), rank, rank_ub, interval in zip(candidates, ranks, upper_bounds, intervals):
         reasons = []
-        if sliced.prompts_scored < MIN_PROMPTS:
-            reasons.append(f"{sliced.prompts_scored} prompt(s) scored (fewer than {MIN_PROMPTS})")
+        if sliced.prompts_scored < min_prompts():
+            reasons.append(f"{sliced.prompts_scored} prompt(s) scored (fewer than {min_prompts()})")
         rows.append(
             LeaderboardRow(
                 rank=rank or 0,

@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from config.exceptions import ApplicationError
 from leaderboard import cache, public_selectors, selectors
@@ -72,7 +72,7 @@ def _suite_context(suite: Suite, active: str) -> dict[str, Any]:
     return {"suite": suite, "suites": list(selectors.suite_list()), "active_page": active}
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     suite = public_selectors.suite_latest()
     if suite is None:
@@ -80,7 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return suite_leaderboard(request, name=suite.name, version=suite.version)
 
 
-@require_GET
+@require_safe
 def suite_leaderboard(request: HttpRequest, name: str, version: str) -> HttpResponse:
     suite = _suite_or_404(name, version)
 
@@ -120,13 +120,13 @@ def _render_leaderboard(request: HttpRequest, suite: Suite, query: public_select
             "api_params": api_params,
             "clear_params": public_selectors.LeaderboardQuery(tab=query.tab, sort=query.sort, descending=query.descending).to_params(),
             "current_engine": engine.ENGINE_VERSION,
-            "min_prompts": public_selectors.MIN_PROMPTS,
+            "min_prompts": public_selectors.min_prompts(),
         },
         request=request,
     )
 
 
-@require_GET
+@require_safe
 def model_page(request: HttpRequest, name: str, version: str, slug: str) -> HttpResponse:
     suite = _suite_or_404(name, version)
 
@@ -149,7 +149,7 @@ def model_page(request: HttpRequest, name: str, version: str, slug: str) -> Http
     return _page(request, suite_id=None, kind="model", params=slug, render=render)
 
 
-@require_GET
+@require_safe
 def clip_page(request: HttpRequest, pk: int) -> HttpResponse:
     clip = get_object_or_404(Clip.objects.select_related("submission__model", "submission__suite", "prompt"), pk=pk)
     if not selectors.submission_visible_to(submission=clip.submission, user=request.user):
@@ -169,7 +169,7 @@ def clip_page(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(html)
 
 
-@require_GET
+@require_safe
 def agreement_page(request: HttpRequest, name: str, version: str) -> HttpResponse:
     suite = _suite_or_404(name, version)
     dimension = request.GET.get("dimension") or public_selectors.OVERALL
@@ -193,7 +193,7 @@ def agreement_page(request: HttpRequest, name: str, version: str) -> HttpRespons
     return _page(request, suite_id=suite.pk, kind="agreement", params=dimension, render=render)
 
 
-@require_GET
+@require_safe
 def bench_constant(request: HttpRequest) -> HttpResponse:
     """A constant response through the same middleware: the peer the leaderboard benchmark is measured against."""
     if not settings.MSAV_BENCH_CONSTANT_VIEW:

@@ -17,7 +17,7 @@ def user_has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
     """Anonymous users are the public and have no role; staff are curators whatever their groups."""
     if not user.is_authenticated:
         return False
-    if role is Role.CURATOR and (user.is_staff or user.is_superuser):  # type: ignore[union-attr]
+    if role == Role.CURATOR and (user.is_staff or user.is_superuser):  # type: ignore[union-attr]
         return True
     return user.groups.filter(name=role.value).exists()  # type: ignore[union-attr]
 

@@ -89,7 +89,13 @@ def pair_scores(counts: bt.PairCounts, *, floor: float = DEFAULT_FLOOR, min_vote
     wrong_after = (_normal_sf(np.abs(shifted) / new_sd[:, :, None]) * _NODE_WEIGHTS[None, None, :]).sum(axis=2)
     wrong_before = _normal_sf(np.abs(delta) / np.sqrt(variance))
     scores = (wrong_before[:, None] - wrong_after).sum(axis=0)
-    if MODE == "doubt":
+    z = np.abs(delta) / np.sqrt(variance)
+    relative_shrink = (np.sqrt(variance)[:, None] - new_sd) / np.sqrt(variance)[:, None]
+    if MODE == "local":
+        scores = ((z * np.exp(-0.5 * z**2))[:, None] * relative_shrink).sum(axis=0)
+    elif MODE == "local_density":
+        scores = (np.exp(-0.5 * z**2)[:, None] * relative_shrink).sum(axis=0)
+    elif MODE == "doubt":
         scores = wrong_before * information
     elif MODE == "doubt_shrink":
         scores = (wrong_before[:, None] * (np.sqrt(variance)[:, None] - new_sd)).sum(axis=0)

@@ -99,18 +99,27 @@ def clip_memo(decoded: DecodedClip) -> dict[str, Any]:
     return store
 
 
+def mono(decoded: DecodedClip) -> np.ndarray:
+    """`decoded.audio_mono`, mixed once per clip (the property mixes the channels on every access)."""
+    memo = clip_memo(decoded)
+    if "mono" not in memo:
+        memo["mono"] = decoded.audio_mono
+    out: np.ndarray = memo["mono"]
+    return out
+
+
 def audio_16k(decoded: DecodedClip) -> np.ndarray:
     """The clip's mono mix at 16 kHz (float32), resampled once from the decoded audio and memoised."""
     memo = clip_memo(decoded)
     cached = memo.get("audio_16k")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    mono = decoded.audio_mono
-    if mono.size == 0:
+    mixed = mono(decoded)
+    if mixed.size == 0:
         out = np.zeros(0, dtype=np.float32)
     else:
         g = np.gcd(SPEECH_RATE, decoded.audio_rate)
-        out = signal.resample_poly(mono, SPEECH_RATE // g, decoded.audio_rate // g).astype(np.float32)
+        out = signal.resample_poly(mixed, SPEECH_RATE // g, decoded.audio_rate // g).astype(np.float32)
     memo["audio_16k"] = out
     return out
 

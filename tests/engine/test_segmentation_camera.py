@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -65,3 +68,27 @@ def test_letterbox_and_pillarbox_bars_are_cropped() -> None:
     # A dark picture without bars is left whole (no more than BORDER_MAX_SHARE is ever cut).
     dark = np.full((10, 36, 64), 10, dtype=np.uint8)
     assert active_area(dark) == (slice(0, 36), slice(0, 64))
+
+
+def test_shot_scale_from_the_face_size(tmp_path, make_script) -> None:
+    from scoring.engine.faces import faces_available
+    from tests.engine.engine_synth import SynthShot, make_clip
+
+    if not faces_available():
+        reason = "dlib-bin / face-recognition-models are not installed (the `models` extra)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    # A static close view of the astronaut's face (about half the frame height), then a coffee cup.
+    clip = make_clip(tmp_path / "face.mp4", [SynthShot("astronaut", 2.0, "static", region=(0.45, 0.25)),
+                                             SynthShot("coffee", 2.0, "static")], fps=25.0, size=(640, 360))
+    decoded = decode_clip(clip.path)
+    script = make_script(list(clip.shot_starts_s), clip.duration_s)
+    script = replace(script, shots=(replace(script.shots[0], shot_scale="close-up"), *script.shots[1:]))
+    seg = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s,
+                  [(s.start_s, s.end_s) for s in script.shots], script.duration_s)
+    scale = shot_metrics(seg, script, decoded, use_expert_models=True)["shot_camera_scale"]
+    assert scale.status == "measured" and scale.tool.startswith("expert:dlib")
+    # Only the shot with a face is judged; its face fills ~half the height: a close-up, as scripted.
+    assert scale.raw["compared"] == 1 and scale.raw["shots"][0]["measured"] == "close-up"
+    assert scale.value == 1.0

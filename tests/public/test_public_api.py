@@ -270,3 +270,10 @@ def test_a_bad_parameter_is_refused_even_when_the_valid_view_is_cached(client, s
     assert client.get(API, {"sort": "colour"}).status_code == 400
     assert client.get(API, {"sort": "colour"}).status_code == 400  # never cached
     assert client.get(API, {"unknown": "x"}).status_code == 200  # an unknown parameter is ignored
+
+
+def test_rows_on_enough_prompts_are_not_provisional(client, suite, field, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.MSAV_LEADERBOARD_MIN_PROMPTS = 4
+    rows = {row["model"]["slug"]: row for row in rows_of(client)}
+    assert rows["alpha"]["provisional"] is False and rows["alpha"]["provisional_reason"] == ""
+    assert rows["gamma"]["provisional"] is True  # one clip failed: 3 scored

@@ -182,3 +182,4 @@ def test_agreement_page_renders_correlations_charts_data_and_reference(client, s
     assert len(data["history"]) == 1
     for chart in ("scatter", "history", "heatmap"):
         assert f'data-chart="{chart}"' in html
+    assert f"/suites/{suite.name}/{suite.version}/disagreements/?dimension=overall" in html  # the ranking's explorer

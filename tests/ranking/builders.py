@@ -57,7 +57,9 @@ def scored_suite(
         submissions[slug] = submission
         overall_values = []
         for prompt in prompt_rows:
-            clip = Clip.objects.create(submission=submission, prompt=prompt, status=Clip.Status.SCORED)
+            clip = Clip.objects.create(
+                submission=submission, prompt=prompt, status=Clip.Status.SCORED, file=f"clips/{slug}-{prompt.prompt_id}.mp4"
+            )  # the path is never read: no engine runs on these clips
             clips[(slug, prompt.prompt_id)] = clip
             overall = float(np.clip(quality + rng.normal(0, clip_noise), 0, 1))
             overall_values.append(overall)

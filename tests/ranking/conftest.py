@@ -18,3 +18,12 @@ def scored(db: None) -> ScoredSuite:
 def few_rounds(settings) -> None:  # type: ignore[no-untyped-def]
     """Fewer bootstrap rounds: these tests check plumbing, not interval accuracy."""
     settings.MSAV_RANKING_BOOTSTRAP_ROUNDS = 100
+
+
+@pytest.fixture
+def settings_media(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """A fresh MEDIA_ROOT the live server serves clips from."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    return root

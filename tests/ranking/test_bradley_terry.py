@@ -135,7 +135,7 @@ def test_agrees_with_arena_rank_on_random_data() -> None:
     from arena_rank.utils.data_utils import PairDataset
 
     rng = np.random.default_rng(11)
-    a, b, winner = _random_battles(rng, models=12, n=40_000)
+    a, b, winner = _random_battles(rng, models=10, n=20_000)
     dataset = PairDataset.from_pandas(pd.DataFrame({"model_a": a, "model_b": b, "winner": winner}))
     theirs = arena_bt.BradleyTerry(n_competitors=len(dataset.competitors)).compute_ratings_and_cis(
         dataset, ci_method="sandwich"

@@ -151,3 +151,54 @@ def test_the_installed_msav_command_runs(platform, config_file: Path) -> None:  
 
     assert result.returncode == 0, result.stderr
     assert f"Submission {submission.pk}: model CLI Model" in result.stdout and "state: uploaded" in result.stdout
+
+
+class DroppingSession(cli.requests.Session):
+    """A real HTTP session whose first chunk really reaches the server only in part, then the connection
+    fails: what the client sees when the network drops in the middle of a request."""
+
+    def __init__(self, base_url: str, key: str, fraction: float) -> None:
+        super().__init__()
+        self.base_url, self.key, self.fraction = base_url, key, fraction
+        self.dropped = False
+
+    def patch(self, url, data=None, **kwargs):  # type: ignore[no-untyped-def, override]
+        if not self.dropped:
+            self.dropped = True
+            start, _, total = kwargs["headers"]["Content-Range"].removeprefix("bytes ").replace("/", "-").split("-")
+            upload_id = url.rstrip("/").rsplit("/", 1)[-1]
+            send_truncated_chunk(self.base_url, upload_id, self.key, data, int(start), int(total), int(len(data) * self.fraction))
+            raise cli.requests.ConnectionError("connection reset by peer")
+        return super().patch(url, data=data, **kwargs)
+
+
+def test_a_connection_dropped_mid_chunk_is_retried_from_the_servers_offset(platform) -> None:  # type: ignore[no-untyped-def]
+    run("login", "--url", platform["url"], "--token", platform["key"])
+    payload = platform["archive"].read_bytes()
+    total = len(payload)
+    client = cli.Client.from_config(cli.config_load())
+    client.session = DroppingSession(platform["url"], platform["key"], fraction=0.9)
+    client.session.headers["Authorization"] = f"Token {platform['key']}"
+    args = cli.build_parser().parse_args(["submit", str(platform["archive"]), "--model", "cli-model", "--suite", platform["suite"].name])
+    upload = cli._resume_or_create(client, platform["archive"], total, hashlib.sha256(payload).hexdigest(), args, io.StringIO())
+    waits: list[float] = []
+
+    cli.upload_chunks(client, upload, platform["archive"], total, chunk_bytes=total, bar=None, sleep=waits.append)
+
+    assert waits == [2]  # one back-off, then it asked the server where to go on
+    session = UploadSession.objects.get()
+    assert session.received == total
+    response = client.request("POST", f"uploads/{upload['id']}/complete/", expect=(201,))
+    assert Path(Submission.objects.get(pk=response.json()["id"]).archive.path).read_bytes() == payload
+
+
+def test_status_follow_ends_with_the_outcome(platform) -> None:  # type: ignore[no-untyped-def]
+    run("login", "--url", platform["url"], "--token", platform["key"])
+    run("submit", str(platform["archive"]), "--model", "cli-model", "--suite", platform["suite"].name, "--quiet")
+    submission = Submission.objects.get()
+    services.submission_transition(submission_id=submission.pk, to=Submission.State.VALIDATING)
+    services.submission_transition(submission_id=submission.pk, to=Submission.State.FAILED, reason="not an archive")
+
+    code, out, _ = run("status", str(submission.pk), "--follow", "--interval", "0.1")
+
+    assert code == 1 and "failed" in out and "(not an archive)" in out

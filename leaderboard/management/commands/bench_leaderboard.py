@@ -76,12 +76,17 @@ class Command(BaseCommand):
             "--prepare-demo", nargs="?", const=str(Path(settings.VAR_DIR) / "bench-demo"), default=None, metavar="DIR",
             help="first import the demo into this database, score it in-process and publish it (demo media in DIR)",
         )
+        parser.add_argument(
+            "--create-database", action="store_true", help="create the PostgreSQL database of DATABASE_URL if missing, and migrate it"
+        )
         parser.add_argument("--allow-embedded", action="store_true", help="run without PostgreSQL / Redis (not production-like)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         wrk = shutil.which("wrk")
         if wrk is None:
             raise CommandError("wrk is not installed: `apt-get install -y wrk` (the load generator this benchmark uses)")
+        if options["create_database"]:
+            self._create_database()
         vendor, cache_backend = connection.vendor, settings.CACHES["default"]["BACKEND"]
         if not options["allow_embedded"]:
             if vendor != "postgresql":
@@ -144,6 +149,21 @@ class Command(BaseCommand):
         self._report(runs)
 
     # --- steps ---------------------------------------------------------------------------------
+
+    def _create_database(self) -> None:
+        import psycopg
+        from django.core.management import call_command
+
+        if connection.vendor != "postgresql":
+            raise CommandError("--create-database needs a PostgreSQL DATABASE_URL")
+        params = connection.get_connection_params()
+        name = params.pop("dbname")
+        params["dbname"] = "postgres"
+        with psycopg.connect(**{k: v for k, v in params.items() if k in ("host", "port", "user", "password", "dbname")}, autocommit=True) as admin:
+            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+                admin.execute(f'CREATE DATABASE "{name}"')
+                self.stdout.write(f"created database {name}")
+        call_command("migrate", interactive=False, verbosity=0)
 
     def _prepare_demo(self, out_dir: Path) -> None:
         from celery import current_app

@@ -21,7 +21,7 @@ from ..config import DEFAULT_CONFIG, EngineConfig
 from ..decode import DecodedClip
 from ..script import PromptScript
 from ..segmentation import SegmentationResult
-from ..speech import SPEECH_RATE, SpeechActivity, speech_activity, speech_audio
+from ..speech import SPEECH_RATE, SpeechActivity, clip_memo, mono, speech_activity, speech_audio
 from ..versions import tool_versions
 from .base import MetricValue, failed, linear_map, measured, not_measured, rounded, window_map
 
@@ -64,6 +64,7 @@ SNR_GOOD, SNR_BAD = 40.0, 10.0  # dB between the active level (98th percentile f
 BANDWIDTH_RANGE_DB = 60.0
 BANDWIDTH_RUN_HZ = 500.0
 BANDWIDTH_GOOD_HZ, BANDWIDTH_BAD_HZ = 10_000.0, 3_000.0
+BANDWIDTH_MAX_FRAMES = 400
 # Speech presence: a dialogue shot needs 1 s of speech (or a fifth of the shot); speech over a
 # tenth of a clip that asks for no voice at all scores 0.
 MIN_SHOT_SPEECH_S = 1.0
@@ -163,7 +164,7 @@ def silence(decoded: DecodedClip, script: PromptScript | None) -> MetricValue:
     if not spans:
         return not_measured(name, "the prompt asks for no sound", tool, version)
     frame = max(1, int(SILENCE_FRAME_S * decoded.audio_rate))
-    levels = _frame_rms_db(decoded.audio_mono, frame)
+    levels = _frame_rms_db(mono(decoded), frame)
     # Silence on the clip timeline at SILENCE_FRAME_S resolution; audio that starts late or stops
     # early leaves the rest of the picture silent too.
     grid = np.arange(0.0, decoded.duration_s, SILENCE_FRAME_S)
@@ -195,11 +196,11 @@ def silence(decoded: DecodedClip, script: PromptScript | None) -> MetricValue:
 def noise_floor(decoded: DecodedClip) -> MetricValue:
     name, tool = "audio_noise_floor", "dsp:quiet-frame-level+flatness"
     version = tool_versions("av", "numpy")
-    mono = decoded.audio_mono.astype(np.float64)
-    count = mono.shape[0] // NOISE_FRAME
+    samples = mono(decoded).astype(np.float64)
+    count = samples.shape[0] // NOISE_FRAME
     if count < 4:
         return not_measured(name, "audio too short to find its quiet passages", tool, version)
-    frames = mono[: count * NOISE_FRAME].reshape(count, NOISE_FRAME)
+    frames = samples[: count * NOISE_FRAME].reshape(count, NOISE_FRAME)
     levels = 10.0 * np.log10(np.maximum(np.mean(frames**2, axis=1), 1e-20))
     audible = levels > DIGITAL_SILENCE_DBFS
     if not audible.any():
@@ -233,16 +234,18 @@ def bandwidth(decoded: DecodedClip) -> MetricValue:
     (telephone, low-bitrate codecs, upsampled 8-16 kHz generators) has a brick-wall edge far below it."""
     name, tool = "audio_bandwidth", "dsp:long-term-spectrum-edge"
     version = tool_versions("av", "numpy")
-    mono = decoded.audio_mono
-    count = mono.shape[0] // NOISE_FRAME
+    samples = mono(decoded)
+    count = samples.shape[0] // NOISE_FRAME
     if count < 4:
         return not_measured(name, "audio too short for a long-term spectrum", tool, version)
-    frames = mono[: count * NOISE_FRAME].reshape(count, NOISE_FRAME).astype(np.float64)
+    frames = samples[: count * NOISE_FRAME].reshape(count, NOISE_FRAME).astype(np.float64)
     levels = 10.0 * np.log10(np.maximum(np.mean(frames**2, axis=1), 1e-20))
     audible = levels > DIGITAL_SILENCE_DBFS
     if not audible.any():
         return not_measured(name, "the audio is digital silence", tool, version)
-    loud = audible & (levels >= np.percentile(levels[audible], 50))
+    loud = np.flatnonzero(audible & (levels >= np.percentile(levels[audible], 50)))
+    # A long-term spectrum needs a few hundred frames, not all of a long clip's: evenly spaced ones.
+    loud = loud[np.linspace(0, loud.size - 1, min(loud.size, BANDWIDTH_MAX_FRAMES)).astype(int)]
     spectrum = np.mean(np.abs(np.fft.rfft(frames[loud] * np.hanning(NOISE_FRAME), axis=1)) ** 2, axis=0)
     freqs = np.fft.rfftfreq(NOISE_FRAME, 1.0 / decoded.audio_rate)
     # Third-of-an-octave-ish smoothing so single harmonics do not decide the edge.
@@ -345,13 +348,145 @@ def dnsmos_scores(speech: np.ndarray) -> dict[str, float]:
     return {"sig": float(np.mean(sig)), "bak": float(np.mean(bak)), "ovrl": float(np.mean(ovrl)), "windows": float(count)}
 
 
-def no_audio_metrics() -> dict[str, MetricValue]:
-    """A clip without an audio stream: every audio metric is 0 (the suite format's rule) and flagged."""
+def bandwidth(decoded: DecodedClip) -> MetricValue:
+    """Effective bandwidth: the highest frequency whose long-term level (loud frames only) stays within
+    BANDWIDTH_RANGE_DB of the spectrum's peak over a BANDWIDTH_RUN_HZ wide run. Band-limited sound
+    (telephone, low-bitrate codecs, upsampled 8-16 kHz generators) has a brick-wall edge far below it."""
+    name, tool = "audio_bandwidth", "dsp:long-term-spectrum-edge"
+    version = tool_versions("av", "numpy")
+    samples = mono(decoded)
+    count = samples.shape[0] // NOISE_FRAME
+    if count < 4:
+        return not_measured(name, "audio too short for a long-term spectrum", tool, version)
+    frames = samples[: count * NOISE_FRAME].reshape(count, NOISE_FRAME).astype(np.float64)
+    levels = 10.0 * np.log10(np.maximum(np.mean(frames**2, axis=1), 1e-20))
+    audible = levels > DIGITAL_SILENCE_DBFS
+    if not audible.any():
+        return not_measured(name, "the audio is digital silence", tool, version)
+    loud = np.flatnonzero(audible & (levels >= np.percentile(levels[audible], 50)))
+    # A long-term spectrum needs a few hundred frames, not all of a long clip's: evenly spaced ones.
+    loud = loud[np.linspace(0, loud.size - 1, min(loud.size, BANDWIDTH_MAX_FRAMES)).astype(int)]
+    spectrum = np.mean(np.abs(np.fft.rfft(frames[loud] * np.hanning(NOISE_FRAME), axis=1)) ** 2, axis=0)
+    freqs = np.fft.rfftfreq(NOISE_FRAME, 1.0 / decoded.audio_rate)
+    # Third-of-an-octave-ish smoothing so single harmonics do not decide the edge.
+    smooth = np.maximum(ndimage.uniform_filter1d(spectrum, 9, mode="nearest"), 0.0)  # no rounding below 0
+    smooth_db = 10.0 * np.log10(smooth + 1e-20)
+    peak_db = float(smooth_db[freqs >= 50.0].max())
+    above = smooth_db >= peak_db - BANDWIDTH_RANGE_DB
+    run = max(1, int(round(BANDWIDTH_RUN_HZ / (freqs[1] - freqs[0]))))
+    sustained = ndimage.binary_opening(above, structure=np.ones(run))
+    edge_hz = float(freqs[np.flatnonzero(sustained)[-1]]) if sustained.any() else 0.0
+    nyquist = decoded.audio_rate / 2.0
+    good_hz = min(BANDWIDTH_GOOD_HZ, 0.9 * nyquist)  # the analysis rate caps what can be seen
+    score = linear_map(math.log2(max(edge_hz, 1.0)), math.log2(good_hz), math.log2(BANDWIDTH_BAD_HZ))
+    raw = {"edge_hz": round(edge_hz, 1), "range_db": BANDWIDTH_RANGE_DB, "full_band_hz": round(good_hz, 1)}
+    return measured(name, score, tool, version, raw)
+
+
+def speech_presence(decoded: DecodedClip, script: PromptScript | None, activity: SpeechActivity) -> MetricValue:
+    """Speech where the script has dialogue (each such shot needs MIN_SHOT_SPEECH_S or a fifth of
+    itself), none where the prompt asks for no speech at all. Sung lines count as asked only when the
+    prompt also asks for speech: a VAD is not a singing detector."""
+    name, tool, version = "audio_speech_presence", activity.tool, activity.version
+    if script is None:
+        return not_measured(name, "no prompt script says where speech is asked for", tool, version)
+    scale = decoded.duration_s / script.duration_s if script.duration_s > 0 else 1.0
+    rows: list[dict[str, Any]] = []
+    if "speech" in script.audio_classes:
+        for shot in script.shots:
+            if shot.audio is None or not shot.audio.dialogue:
+                continue
+            start, end = shot.start_s * scale, shot.end_s * scale
+            found = activity.speech_s(start, end)
+            needed = min(MIN_SHOT_SPEECH_S, 0.2 * (end - start))
+            rows.append({"shot": shot.index, "speech_s": round(found, 3), "value": min(1.0, found / max(needed, 1e-9))})
+    elif not ({"speech", "singing"} & set(script.audio_classes)):
+        # No voice asked anywhere: speech that shows up anyway (a stray narrator) costs.
+        found = activity.total_s
+        value = 1.0 - min(1.0, found / max(UNASKED_SPEECH_ZERO_SHARE * decoded.duration_s, 1e-9))
+        rows.append({"shot": None, "speech_s": round(found, 3), "value": value, "unasked": True})
+    if activity.path != "expert":
+        # The energy VAD also fires on music and ambience: only missing speech is judged on this path.
+        rows = [r for r in rows if not r.get("unasked")]
+    if not rows:
+        reason = "the prompt's voices are sung: speech presence is not judged"
+        if activity.path != "expert":
+            reason = "no dialogue asked for; stray speech is judged only with Silero VAD, not the energy VAD"
+        return not_measured(name, reason, tool, version)
+    value = float(np.mean([r["value"] for r in rows]))
+    raw = {"shots": rows, "path": activity.path, "speech": activity.evidence()}
+    return measured(name, value, tool, version, raw, activity.fallback_reason)
+
+
+def speech_quality(decoded: DecodedClip, activity: SpeechActivity, use_expert_models: bool) -> MetricValue:
+    """DNSMOS P.835 overall quality (speechmos' ONNX, run here on 9.01 s windows of the detected speech)."""
+    name = "audio_speech_quality"
+    tool, version = "expert:dnsmos (speechmos)", tool_versions("speechmos", "onnxruntime")
+    if not use_expert_models:
+        return not_measured(name, "DNSMOS is an expert model and expert models are switched off", tool, version)
+    speech = speech_audio(decoded, activity, -math.inf, math.inf)
+    if speech.shape[0] < MIN_DNSMOS_SPEECH_S * SPEECH_RATE:
+        return not_measured(
+            name, f"less than {MIN_DNSMOS_SPEECH_S:g} s of speech found ({activity.tool})", tool, version
+        )
+    try:
+        scores = dnsmos_scores(speech)
+    except ImportError as exc:
+        return not_measured(name, f"speechmos/onnxruntime not importable ({exc})", tool, version)
+    value = linear_map(scores["ovrl"], DNSMOS_GOOD, DNSMOS_BAD)
+    raw = {**{k: round(v, 3) for k, v in scores.items()}, "speech_s": round(speech.shape[0] / SPEECH_RATE, 3),
+           "vad": activity.tool, "mos_good_bad": [DNSMOS_GOOD, DNSMOS_BAD]}
+    return measured(name, value, tool, version, raw)
+
+
+_DNSMOS_SESSION: list[object] = []
+
+
+def dnsmos_scores(speech: np.ndarray) -> dict[str, float]:
+    """SIG, BAK, OVRL (P.835 MOS, 1-5) of 16 kHz speech: the mean over up to DNSMOS_MAX_WINDOWS windows
+    of 9.01 s (shorter speech is repeated to fill one, as speechmos does), with speechmos' polynomial fit."""
+    import onnxruntime  # type: ignore[import-untyped]
+    import speechmos  # type: ignore[import-untyped]
+
+    if not _DNSMOS_SESSION:
+        model = Path(speechmos.__file__).parent / "dnsmos_models" / "sig_bak_ovr.onnx"
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # the worker runs clips in parallel; one thread each
+        _DNSMOS_SESSION.append(onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"]))
+    session = _DNSMOS_SESSION[0]
+    length = int(DNSMOS_INPUT_S * SPEECH_RATE)
+    audio = np.clip(speech.astype(np.float32), -1.0, 1.0)
+    if audio.shape[0] < length:
+        audio = np.tile(audio, int(np.ceil(length / audio.shape[0])))[:length]
+    count = min(DNSMOS_MAX_WINDOWS, audio.shape[0] // length)
+    starts = np.linspace(0, audio.shape[0] - length, count).astype(int) if count > 1 else np.array([0])
+    batch = np.stack([audio[s : s + length] for s in starts])
+    raw = np.asarray(session.run(None, {"input_1": batch})[0])  # type: ignore[attr-defined]
+    sig = np.poly1d([-0.08397278, 1.22083953, 0.0052439])(raw[:, 0])
+    bak = np.poly1d([-0.13166888, 1.60915514, -0.39604546])(raw[:, 1])
+    ovrl = np.poly1d([-0.06766283, 1.11546468, 0.04602535])(raw[:, 2])
+    return {"sig": float(np.mean(sig)), "bak": float(np.mean(bak)), "ovrl": float(np.mean(ovrl)), "windows": float(count)}
+
+
+def no_audio_metrics(script: PromptScript | None = None) -> dict[str, MetricValue]:
+    """A clip without an audio stream: every audio metric that applies is 0 (the suite format's rule) and
+    flagged; those that judge something the prompt does not ask for (music, speech) stay not measured."""
     version = tool_versions("av")
-    return {
-        name: measured(name, 0.0, "pyav:stream-check", version, {"no_audio": True}, "the clip has no audio stream")
-        for name in AUDIO_METRICS
+    classes = set(script.audio_classes) if script is not None else set()
+    applies = {
+        "audio_music_consistency": bool(classes & {"music", "singing"}),
+        "audio_timbre_consistency": "speech" in classes,
+        "audio_speech_quality": "speech" in classes,
+        "audio_speech_presence": "speech" in classes,
+        "audio_wer": "speech" in classes,
     }
+    out = {}
+    for name in AUDIO_METRICS:
+        if applies.get(name, True):
+            out[name] = measured(name, 0.0, "pyav:stream-check", version, {"no_audio": True}, "the clip has no audio stream")
+        else:
+            out[name] = not_measured(name, "the clip has no audio stream and the prompt does not ask for this", "pyav:stream-check", version)
+    return out
 
 
 def _guard(name: str, compute: Callable[[], MetricValue]) -> MetricValue:
@@ -375,7 +510,7 @@ def audio_metrics(
     script's shots are used. Speech activity is computed once and shared (see speech.speech_activity).
     """
     if not decoded.has_audio:
-        return no_audio_metrics()
+        return no_audio_metrics(script)
     from .music import music_consistency
     from .voice import timbre_consistency
     from ..asr import wer_metric

@@ -16,7 +16,7 @@ import numpy as np
 from ..decode import DecodedClip
 from ..script import PromptScript
 from ..segmentation import SegmentationResult
-from ..speech import SpeechActivity
+from ..speech import SpeechActivity, mono
 from ..versions import tool_versions
 from .base import MetricValue, linear_map, measured, not_measured
 
@@ -69,18 +69,32 @@ def _pitch_class_matrix(rate: int) -> np.ndarray:
     return classes
 
 
-def shot_chroma(audio: np.ndarray, rate: int, speech_mask: np.ndarray | None = None) -> np.ndarray | None:
-    """(12,) unit-norm mean chroma of a span of mono audio; frames flagged in speech_mask are skipped
-    when at least half the frames remain."""
+def chroma_frames(audio: np.ndarray, rate: int) -> np.ndarray:
+    """(frames, 12) chroma of every CHROMA_HOP step of the audio (frame k starts at sample k * CHROMA_HOP)."""
     count = 1 + (audio.shape[0] - CHROMA_FRAME) // CHROMA_HOP if audio.shape[0] >= CHROMA_FRAME else 0
-    if count < 2:
+    if count <= 0:
+        return np.zeros((0, 12), dtype=np.float32)
+    freqs = np.fft.rfftfreq(CHROMA_FRAME, 1.0 / rate)
+    keep = np.flatnonzero((freqs >= CHROMA_FMIN) & (freqs <= CHROMA_FMAX))
+    classes = _pitch_class_matrix(rate)[keep]
+    window = np.hanning(CHROMA_FRAME).astype(np.float32)
+    out = np.empty((count, 12), dtype=np.float32)
+    for lo in range(0, count, 256):  # blocks bound the memory of long clips
+        hi = min(count, lo + 256)
+        idx = np.arange(CHROMA_FRAME)[None, :] + CHROMA_HOP * np.arange(lo, hi)[:, None]
+        magnitude = np.abs(np.fft.rfft(audio[idx] * window, axis=1))[:, keep].astype(np.float32)
+        out[lo:hi] = magnitude @ classes
+    return out
+
+
+def shot_chroma(frames: np.ndarray, speech_mask: np.ndarray | None = None) -> np.ndarray | None:
+    """(12,) unit-norm mean chroma of a shot's chroma frames; frames flagged in speech_mask are skipped
+    when at least half the frames remain."""
+    if frames.shape[0] < 2:
         return None
-    idx = np.arange(CHROMA_FRAME)[None, :] + CHROMA_HOP * np.arange(count)[:, None]
-    frames = audio[idx] * np.hanning(CHROMA_FRAME).astype(np.float32)
-    magnitude = np.abs(np.fft.rfft(frames, axis=1))
-    if speech_mask is not None and speech_mask.size == count and (~speech_mask).sum() >= count / 2:
-        magnitude = magnitude[~speech_mask]
-    chroma = (magnitude @ _pitch_class_matrix(rate)).mean(axis=0)
+    if speech_mask is not None and speech_mask.size == frames.shape[0] and (~speech_mask).sum() >= frames.shape[0] / 2:
+        frames = frames[~speech_mask]
+    chroma = frames.mean(axis=0).astype(np.float64)
     norm = float(np.linalg.norm(chroma))
     return chroma / norm if norm > 1e-9 else None
 
@@ -143,27 +157,28 @@ def music_consistency(
         return not_measured(name, "no prompt script says whether music was asked for", tool, version)
     if not ({"music", "singing"} & set(script.audio_classes)):
         return not_measured(name, "the prompt asks for no music", tool, version)
-    mono = decoded.audio_mono
+    mixed = mono(decoded)
     rate = decoded.audio_rate
+    all_chroma = chroma_frames(mixed, rate)  # once for the clip; each shot averages its own frames
+    frame_start_s = decoded.audio_start_s + np.arange(all_chroma.shape[0]) * CHROMA_HOP / rate
     shots: list[ShotMusic] = []
     for index, (start, end) in enumerate(_shot_spans(decoded, script, seg)):
         if end - start < MIN_SHOT_S:
             continue
         a = max(0, int((start - decoded.audio_start_s) * rate))
-        b = min(mono.shape[0], int((end - decoded.audio_start_s) * rate))
-        span = mono[a:b]
+        b = min(mixed.shape[0], int((end - decoded.audio_start_s) * rate))
+        span = mixed[a:b]
         if span.shape[0] < CHROMA_FRAME * 2 or float(np.sqrt(np.mean(span**2))) < 1e-4:
             shots.append(ShotMusic(index, start, end, None, None, 0.0))
             continue
+        inside = (frame_start_s >= start) & (frame_start_s + CHROMA_FRAME / rate <= end)
         mask = None
         if activity is not None and activity.segments:
-            count = 1 + (span.shape[0] - CHROMA_FRAME) // CHROMA_HOP
-            centres = start + (np.arange(count) * CHROMA_HOP + CHROMA_FRAME / 2) / rate
-            mask = activity.mask(centres)
+            mask = activity.mask(frame_start_s[inside] + CHROMA_FRAME / (2 * rate))
         tempo, strength = shot_tempo(span, rate)
         if strength < MIN_TEMPO_STRENGTH:
             tempo = None
-        shots.append(ShotMusic(index, start, end, shot_chroma(span, rate, mask), tempo, strength))
+        shots.append(ShotMusic(index, start, end, shot_chroma(all_chroma[inside], mask), tempo, strength))
     usable = [s for s in shots if s.chroma is not None]
     if len(usable) < 2:
         return not_measured(name, "fewer than two shots with music long enough to compare", tool, version)

@@ -259,14 +259,17 @@ def camera_scale_metric(
         return not_measured("shot_camera_scale", "shot scale needs the face detector (dlib), which is off or not installed",
                             SCALE_TOOL, version)
     version = f"{version}; {faces.faces_version()}"
+    from .video import FACES_PER_SHOT, shot_samples
+
+    per_shot = shot_samples(decoded, seg, FACES_PER_SHOT)
     rows = []
     for i, j in enumerate(seg.alignment):
         scripted = script.shots[i].shot_scale
         if j is None or scripted not in SHOT_SCALES:
             continue
-        shot = seg.shots[j]
-        inside = [s for s in decoded.samples if shot.start_s <= s.time_s < shot.end_s]
-        inside = inside[:: max(1, len(inside) // 3)][:3]  # at most three frames a shot
+        # The same frames the pipeline's face analysis ran on (outside transitions, FACES_PER_SHOT a
+        # shot), so faces.detect_faces answers from its cache instead of detecting again.
+        inside = per_shot[j]
         heights = [boxes[0].height_fraction for s in inside if (boxes := faces.detect_faces(s.rgb))]
         if not heights:
             continue

@@ -11,6 +11,7 @@ from scipy import ndimage, signal
 from ..decode import DecodedClip
 from ..features import parabolic_peak, to_float
 from ..segmentation import SegmentationResult
+from ..speech import mono
 from ..versions import tool_versions
 from .base import MetricValue, measured, not_measured, rounded
 
@@ -105,7 +106,7 @@ def estimate_offset(decoded: DecodedClip, seg: SegmentationResult, max_lag_s: fl
     grid_t = np.arange(0.0, decoded.duration_s, 1.0 / GRID_HZ)
     masked = seg.transition_mask(decoded.timestamps_s, guard_frames=2)
     visual = visual_onset_envelope(decoded, masked, grid_t)
-    audio = audio_onset_envelope(decoded.audio_mono, decoded.audio_rate, decoded.audio_start_s, grid_t)
+    audio = audio_onset_envelope(mono(decoded), decoded.audio_rate, decoded.audio_start_s, grid_t)
     # The clip's first and last moments are an "event" in both streams (things start): not evidence.
     edge = (grid_t < EDGE_GUARD_S) | (grid_t > decoded.duration_s - EDGE_GUARD_S)
     visual[edge] = 0.0
