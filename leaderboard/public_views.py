@@ -173,7 +173,11 @@ def clip_page(request: HttpRequest, pk: int) -> HttpResponse:
 def agreement_page(request: HttpRequest, name: str, version: str) -> HttpResponse:
     suite = _suite_or_404(name, version)
     dimension = request.GET.get("dimension") or public_selectors.OVERALL
+    error = ""
     if dimension not in public_selectors.RANK_DIMENSIONS:
+        error = public_selectors.ERROR_UNKNOWN_VALUE.format(
+            param="dimension", value=dimension, allowed=", ".join(public_selectors.RANK_DIMENSIONS)
+        )
         dimension = public_selectors.OVERALL
 
     def render() -> str:
@@ -186,10 +190,13 @@ def agreement_page(request: HttpRequest, name: str, version: str) -> HttpRespons
                 "dimension": dimension,
                 "rank_dimensions": public_selectors.RANK_DIMENSIONS,
                 "explorer_url": disagreement_explorer_url(suite),
+                "error": error,
             },
             request=request,
         )
 
+    if error:
+        return HttpResponse(render(), status=400)
     return _page(request, suite_id=suite.pk, kind="agreement", params=dimension, render=render)
 
 

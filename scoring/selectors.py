@@ -67,7 +67,8 @@ def submission_progress(*, submission: Submission) -> dict:
     by_status = Counter(clip.status for clip in clips)
     done = sum(by_status[status] for status in Clip.TERMINAL)
     aggregate = submission_scores_shown(submission_ids=[submission.pk]).get(submission.pk)
-    rescore = Rescore.objects.filter(submission=submission, finished_at=None).order_by("-requested_at").first()
+    # Only a re-scoring to the running engine is in progress (one to a version since replaced never ends).
+    rescore = Rescore.objects.filter(submission=submission, finished_at=None, engine_version=version).first()
     rows = []
     for clip in clips:
         tries = attempts.get(clip.pk, [])

@@ -91,7 +91,11 @@ def pair_scores(counts: bt.PairCounts, *, floor: float = DEFAULT_FLOOR, min_vote
     scores = (wrong_before[:, None] - wrong_after).sum(axis=0)
     z = np.abs(delta) / np.sqrt(variance)
     relative_shrink = (np.sqrt(variance)[:, None] - new_sd) / np.sqrt(variance)[:, None]
-    if MODE == "local":
+    if MODE == "adjacent_ts":
+        draws = np.random.default_rng(counts.total_battles).multivariate_normal(fit.strengths, covariance, size=128, method="cholesky" if False else "svd")
+        ranks = np.argsort(np.argsort(draws, axis=1), axis=1)
+        scores = (np.abs(ranks[:, iu] - ranks[:, ju]) == 1).mean(axis=0)
+    elif MODE == "local":
         scores = ((z * np.exp(-0.5 * z**2))[:, None] * relative_shrink).sum(axis=0)
     elif MODE == "local_density":
         scores = (np.exp(-0.5 * z**2)[:, None] * relative_shrink).sum(axis=0)

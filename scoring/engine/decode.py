@@ -294,6 +294,7 @@ def decode_clip(
     audio_rate: int = AUDIO_RATE,
     keep_small_rgb: bool = True,
     keep_full_frames: bool = False,
+    with_audio: bool = True,
 ) -> DecodedClip:
     """Decode the clip once, streaming; memory grows only by a thumbnail per frame.
 
@@ -307,6 +308,7 @@ def decode_clip(
     read `thumbs`, `timestamps_s`, `samples`, `audio` / `audio_mono`. With `keep_full_frames`,
     `full_frames` holds at most MAX_FULL_FRAMES native-resolution frames: one just after each sharp
     change of picture (so nearly every shot has one) and one every FULL_FRAME_INTERVAL_S.
+    `with_audio=False` leaves the audio stream undecoded (segmentation-only callers).
     """
     p = Path(path)
     started = time.monotonic()
@@ -316,7 +318,7 @@ def decode_clip(
             raise ClipDecodeError("no video stream", p)
         vstream = container.streams.video[0]
         vstream.thread_type = "AUTO"  # frame/slice threads: decoding dominates the cost
-        astream = container.streams.audio[0] if container.streams.audio else None
+        astream = container.streams.audio[0] if container.streams.audio and with_audio else None
         expected = (container.duration / av.time_base) if container.duration else 0.0
         interval = sample_interval_s or max(SAMPLE_INTERVAL_S, expected / MAX_SAMPLES if expected else 0.0)
         video = _VideoCollector(

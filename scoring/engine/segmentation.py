@@ -58,9 +58,6 @@ GRADUAL_MAX_THRESHOLD = 0.4
 GRADUAL_MIN_RUN = 3  # frames of DK above threshold
 GRADUAL_ELEVATION = 1.3  # D1 inside the transition exceeds the local level by this factor (twin comparison)
 GRADUAL_MIN_FRAMES = 2  # a transition spans at least this many frames of elevated change
-GRADUAL_MIN_MAGNITUDE = 0.8  # the ends differ by at least this share of the threshold
-GRADUAL_DOUBTFUL_FRAMES = 3  # a sustained change this long whose ends differ less ...
-GRADUAL_DOUBTFUL_MAGNITUDE = 0.4  # ... but by at least this is doubtful (for the expert reviewer)
 GRADUAL_MAX_UNCHANGED = 0.65  # looser than a cut's: the shots' own motion over the span adds tolerance
 CENTRE_AGREEMENT = 1.5  # frames: the blend fit's centre is trusted when it lies this near the span's middle
 CENTRE_SPAN_LAGS = 1.5  # ...or when the span is longer than this many K (a long, uneven transition)
@@ -270,7 +267,7 @@ def detect_candidates(
     doubtful: list[Boundary] = []
     cuts = _detect_cuts(g, hists, spectra, sig, timestamps_s, fps, doubtful)
     accepted_cuts = [c for c in cuts if c.accepted]
-    graduals = _detect_gradual(g, hists, spectra, sig, timestamps_s, accepted_cuts, doubtful)
+    graduals = _detect_gradual(g, hists, spectra, sig, timestamps_s, accepted_cuts)
     candidates = _suppress_close(cuts + graduals, fps)
     return sorted(candidates, key=lambda b: b.time_s), doubtful
 
@@ -366,12 +363,9 @@ def _detect_gradual(
     sig: _Signals,
     timestamps_s: np.ndarray,
     cuts: Sequence[Boundary],
-    doubtful: list[Boundary] | None = None,
 ) -> list[Boundary]:
     """Gradual transitions (dissolves, fades, wipes): a bump in DK that no cut explains, whose frames
-    show a sustained rise of D1 over the local level and whose two ends really differ. Bumps whose ends
-    differ too little for the DSP path (a dissolve between two similar shots looks like that) go to
-    `doubtful`, for an expert reviewer."""
+    show a sustained rise of D1 over the local level and whose two ends really differ."""
     n = g.shape[0]
     lag = sig.lag
     threshold = np.clip(GRADUAL_RATIO * sig.bk, GRADUAL_MIN_CHANGE, GRADUAL_MAX_THRESHOLD)
@@ -423,13 +417,8 @@ def _detect_gradual(
             # the two disagree, the median with the DK bump's centre settles it.
             centre = float(np.median([centre, middle, span.centre]))
         magnitude_ratio = magnitude / float(threshold[min(n - 1, int(round(centre)) + lag // 2)])
-        if elevated < GRADUAL_MIN_FRAMES or magnitude_ratio < GRADUAL_MIN_MAGNITUDE:
-            # No sustained change, or the two ends look alike.
-            if doubtful is not None and elevated >= GRADUAL_DOUBTFUL_FRAMES and magnitude_ratio >= GRADUAL_DOUBTFUL_MAGNITUDE:
-                t = _time_at(timestamps_s, centre)
-                doubtful.append(Boundary(t, int(round(centre)), "gradual", _confidence(span.peak), span.peak, False,
-                                         float(timestamps_s[start]), float(timestamps_s[end]), "doubtful"))
-            continue
+        if elevated < GRADUAL_MIN_FRAMES or magnitude_ratio < 0.8:
+            continue  # no sustained change, or the two ends look alike
         # Like a cut, a transition replaces the whole picture: not a flash decaying (same picture,
         # darker), not an object fading in or out of an otherwise unchanged frame.
         shape = change_shape(g, before, after, [(before - 2, before - 1), (after + 1, after + 2)])

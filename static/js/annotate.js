@@ -95,7 +95,7 @@
       const meta = document.createElement("p");
       meta.className = "muted";
       meta.textContent = [shot.shot_scale, shot.camera_angle, shot.camera_motion, `enters by ${shot.transition_in}`]
-        .filter(Boolean).join(" · ") + (shot.audio ? ` · sound: ${shot.audio}` : "") +
+        .filter(Boolean).join(" · ") + (shot.audio ? ` · ${shot.audio}` : "") +
         (shot.on_screen_text ? ` · text: “${shot.on_screen_text}”` : "");
       item.append(jump, caption, meta);
       shots.append(item);

@@ -27,7 +27,7 @@ class World:
     curator: object
 
 
-def build_world(demo_dir: Path, *, n_models: int = 3, with_files: bool = True) -> World:
+def build_world(demo_dir: Path, *, n_models: int = 3, with_files: bool = True, prompts: list[str] | None = None) -> World:
     """n_models models, each with one scored public submission holding a clip for every demo prompt that
     has one (the demo's first model's clips, so every model has the same prompts)."""
     suite = import_demo_suite(demo_dir)
@@ -42,7 +42,7 @@ def build_world(demo_dir: Path, *, n_models: int = 3, with_files: bool = True) -
         )
         for prompt in suite.prompts.all():
             source = source_dir / f"{prompt.prompt_id}.mp4"
-            if not source.exists():
+            if not source.exists() or (prompts is not None and prompt.prompt_id not in prompts):
                 continue
             relative = f"clips/{submission.pk}/{prompt.prompt_id}.mp4"
             if with_files:

@@ -19,6 +19,8 @@ def embedded_env(var_dir: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in EMBEDDED_ENV_DROP}
     env["VAR_DIR"] = str(var_dir)
     env["PYTHONUNBUFFERED"] = "1"
+    # This proves the embedded services, not the engine: its fast signal-processing path will do.
+    env["MSAV_ENGINE_EXPERT_MODELS"] = "false"
     return env
 
 

@@ -15,7 +15,7 @@ from tests.factories import demo_archive, demo_models, import_demo_suite, model_
 pytestmark = [pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_worker_process_scores_uploaded_submissions_end_to_end(start_worker, demo_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_worker_process_scores_uploaded_submissions_end_to_end(pipeline_workers, demo_dir: Path) -> None:  # type: ignore[no-untyped-def]
     suite = import_demo_suite(demo_dir)
     researcher = user_with_role("rita")
     submissions = []
@@ -28,7 +28,7 @@ def test_a_worker_process_scores_uploaded_submissions_end_to_end(start_worker, d
                     is_public=True,
                 )
             )
-    worker = start_worker(concurrency=2)
+    worker = pipeline_workers(concurrency=2)  # the engine's fast path: this is about the pipeline
 
     wait_for(
         lambda: Submission.objects.filter(pk__in=[s.pk for s in submissions], state=Submission.State.SCORED).count()

@@ -183,3 +183,9 @@ def test_agreement_page_renders_correlations_charts_data_and_reference(client, s
     for chart in ("scatter", "history", "heatmap"):
         assert f'data-chart="{chart}"' in html
     assert f"/suites/{suite.name}/{suite.version}/disagreements/?dimension=overall" in html  # the ranking's explorer
+
+
+def test_agreement_page_refuses_an_unknown_dimension_with_the_reason(client, suite, field) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(reverse("leaderboard:agreement", args=[suite.name, suite.version]), {"dimension": "smell"})
+    assert response.status_code == 400
+    assert "dimension: unknown value &#x27;smell&#x27;; expected one of: overall, video" in response.content.decode()

@@ -87,3 +87,26 @@ def test_a_burst_of_requests_queues_one_task(scored, django_capture_on_commit_ca
 def test_a_request_for_an_unknown_suite_is_ignored() -> None:
     services.ranking_recompute_request(suite_id=987654, reason="gone")
     assert not RecomputeState.objects.exists() and not RankingSnapshot.objects.exists()
+
+
+def test_the_periodic_sweep_requests_every_suite_with_scores(scored, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from annotation.ranking import tasks
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("bookkeeping")
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.recompute_periodic()
+        tasks.recompute_periodic()  # a second sweep before the task ran queues nothing more
+    assert RecomputeState.objects.get(suite=scored.suite).requests == 2
+    assert broker.llen("bookkeeping") == 1
+    broker.delete("bookkeeping")
+
+
+def test_reliability_weighting_is_an_option_that_changes_the_inputs(scored, few_rounds, settings) -> None:  # type: ignore[no-untyped-def]
+    judgments_create(simulated_votes(scored, votes=120, rng=np.random.default_rng(6)), annotators(3))
+    plain = services.ranking_snapshot_compute(suite_id=scored.suite.pk, reason="plain")
+    settings.MSAV_RANKING_WEIGHT_BY_RELIABILITY = True
+    weighted = services.ranking_snapshot_compute(suite_id=scored.suite.pk, reason="weighted")
+    assert plain is not None and not plain.weighted_by_reliability
+    assert weighted is not None and weighted.weighted_by_reliability
+    assert weighted.input_fingerprint != plain.input_fingerprint

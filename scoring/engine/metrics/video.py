@@ -18,6 +18,10 @@ from ..versions import tool_versions
 from .base import MetricValue, linear_map, measured, not_measured, rounded, window_map
 
 MAX_SAMPLES_PER_SHOT = 4  # evenly spread; bounds the cost on long shots
+# ... and at most this many frames per clip in all (at least MIN_SAMPLES_PER_SHOT a shot): the DSP path
+# must stay within 1.5x the decode time of a 60 s 720p clip with ~30 shots.
+QUALITY_FRAME_BUDGET = 48
+MIN_SAMPLES_PER_SHOT = 2
 # Sharpness: median width (px) of the strongest edges, measured as local contrast / peak gradient
 # after a sigma-1 pre-smoothing (which makes it insensitive to noise, unlike gradient-energy measures
 # that read grain as detail). Crisp photographs at <= 480 px read 3.4-5.5 px; a Gaussian blur of
@@ -198,13 +202,14 @@ def video_metrics(decoded: DecodedClip, seg: SegmentationResult) -> tuple[dict[s
     in_transition = seg.transition_mask(decoded.timestamps_s)
     mean_luma = decoded.thumbs.reshape(decoded.frame_count, -1).mean(axis=1, dtype=np.float32)
     per_shot: list[ShotQuality] = []
+    limit = max(MIN_SAMPLES_PER_SHOT, min(MAX_SAMPLES_PER_SHOT, QUALITY_FRAME_BUDGET // max(1, len(seg.shots))))
     for shot in seg.shots:
         quality = ShotQuality(shot.index, shot.start_s, shot.end_s, 0)
         samples = [
             s for s in decoded.samples
             if shot.start_frame <= s.index < shot.end_frame and not in_transition[s.index]
         ]
-        samples = _pick(samples, MAX_SAMPLES_PER_SHOT)
+        samples = _pick(samples, limit)
         quality.samples = len(samples)
         if samples:
             greys = [luma(s.rgb) for s in samples]
@@ -265,7 +270,8 @@ def video_metrics(decoded: DecodedClip, seg: SegmentationResult) -> tuple[dict[s
 
 # --- cross-shot consistency and layout ----------------------------------------------------------------
 
-LOOK_WIDTH = 160  # px: colour and style statistics need no detail
+LOOK_WIDTH = 120  # px: colour and style statistics need no detail
+LOOK_SAMPLES = 2  # per shot: the shot's look, not its detail
 # Colour: distance of the shots' mean chroma (a*, b*) plus half the difference of their spreads (Lab units).
 # Two framings of one photograph read 8-17; shots of different photographs 50-67.
 COLOUR_GOOD, COLOUR_BAD = 10.0, 50.0
@@ -384,7 +390,7 @@ def shot_looks(
     decoded: DecodedClip, seg: SegmentationResult, faces_by_sample: dict[int, list[Any]] | None
 ) -> list[ShotLook]:
     looks = []
-    for shot, samples in zip(seg.shots, shot_samples(decoded, seg)):
+    for shot, samples in zip(seg.shots, shot_samples(decoded, seg, LOOK_SAMPLES)):
         if not samples:
             continue
         labs, styles, borders, centres = [], [], [], []
