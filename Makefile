@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/msav_arena
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run setup test chromium lint clean bench-ranking bench-scoring bench-leaderboard
+.PHONY: install run setup test chromium lint clean bench-ranking bench-scoring bench-leaderboard bench-pipeline
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,13 @@ bench-leaderboard: install
 	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	DATABASE_URL=$(BENCH_DATABASE_URL) CACHE_URL=$(BENCH_CACHE_URL) CELERY_BROKER_URL=$(BENCH_CACHE_URL) VAR_DIR=$(CURDIR)/var/bench \
 	  MEDIA_ROOT=$(CURDIR)/var/bench/media $(BIN)/python manage.py bench_leaderboard --create-database --prepare-demo $(BENCH_ARGS)
+
+# Pipeline: a generated 40-clip submission scored by 1 then 2 worker processes (PostgreSQL + Redis); clips per minute, speed-up.
+PIPELINE_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/msav_arena_bench_pipeline
+PIPELINE_BENCH_BROKER_URL ?= redis://127.0.0.1:6379/13
+bench-pipeline: install
+	DATABASE_URL=$(PIPELINE_BENCH_DATABASE_URL) CELERY_BROKER_URL=$(PIPELINE_BENCH_BROKER_URL) VAR_DIR=$(CURDIR)/var/bench-pipeline \
+	  MEDIA_ROOT=$(CURDIR)/var/bench-pipeline/media $(BIN)/python manage.py bench_pipeline --create-database --clips 40 $(BENCH_ARGS)
 
 clean:
 	rm -rf var

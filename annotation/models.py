@@ -169,10 +169,16 @@ class PairSlot(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True)
     # A random tie-break fixed at creation: concurrent requests start at different rows, cheaply.
     order_key = models.IntegerField(default=random_order_key)
+    # The pair's two models, copied here so that taking a slot of the sampled model pair is one index scan.
+    model_x = models.ForeignKey(ModelEntry, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    model_y = models.ForeignKey(ModelEntry, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["pair", "index"], name="one_slot_per_pair_index")]
-        indexes = [models.Index(fields=["campaign", "state", "index", "order_key"])]
+        indexes = [
+            models.Index(fields=["campaign", "state", "index", "order_key"]),
+            models.Index(fields=["campaign", "model_x", "model_y", "index", "order_key"], name="slot_model_pair_order"),
+        ]
 
 
 class Task(models.Model):

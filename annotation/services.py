@@ -21,7 +21,7 @@ from uuid import UUID
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from annotation.models import (
@@ -205,8 +205,8 @@ def campaign_pairs_sync(*, campaign: Campaign) -> int:
         Exists(PairSlot.objects.filter(pair_id=OuterRef("pk")))
     )
     slots = [
-        PairSlot(pair_id=pair_id, campaign=campaign, index=index)
-        for pair_id in without_slots.values_list("pk", flat=True)
+        PairSlot(pair_id=pair_id, campaign=campaign, index=index, model_x_id=model_x, model_y_id=model_y)
+        for pair_id, model_x, model_y in without_slots.values_list("pk", "model_x_id", "model_y_id")
         for index in range(campaign.overlap)
     ]
     PairSlot.objects.bulk_create(slots, ignore_conflicts=True, batch_size=1000)
@@ -352,33 +352,30 @@ def _task_create(
 
 
 def _regular_task_take(*, campaign: Campaign, user: Any, now: datetime, rng: random.Random) -> Task | None:
+    """Lock a free slot of the first sampled model pair that has one (an index scan each), else of any pair.
+
+    Within a model pair, slots go breadth first (every pair's first slot before any second one)."""
     seen = Task.objects.filter(pair_id=OuterRef("pair_id"), annotator=user)
-    order = model_pair_order(campaign=campaign, rng=rng)[:SAMPLING_RANKED_PAIRS]
-    rank = Case(
-        *[
-            When(pair__model_x_id=low, pair__model_y_id=high, then=Value(position))
-            for position, (low, high) in enumerate(order)
-        ],
-        default=Value(len(order)),
-        output_field=IntegerField(),
-    )
-    candidates = (
+    free = (
         PairSlot.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(campaign=campaign)
         .filter(Q(state=PairSlot.State.OPEN) | Q(state=PairSlot.State.LOCKED, locked_until__lt=now))
         .exclude(Exists(seen))
-        # Breadth first: every pair's first slot before any second slot, so coverage grows evenly.
-        .annotate(rank=rank)
-        .order_by("index", "rank", "order_key")
+        .order_by("index", "order_key")
     )
-    slot = candidates.first()
+    slot = None
+    for low, high in model_pair_order(campaign=campaign, rng=rng)[:SAMPLING_RANKED_PAIRS]:
+        slot = free.filter(model_x_id=low, model_y_id=high).first()
+        if slot is not None:
+            break
+    if slot is None:
+        slot = free.first()
     if slot is None:
         return None
     if slot.state == PairSlot.State.LOCKED:  # a lapsed lock: its task returns to the pool
         Task.objects.filter(slot=slot, state=Task.State.ACTIVE).update(state=Task.State.EXPIRED, finished_at=now)
-    slot.state, slot.annotator, slot.locked_until = PairSlot.State.LOCKED, user, now + timedelta(
-        seconds=campaign.lock_ttl_s
-    )
+    slot.state, slot.annotator = PairSlot.State.LOCKED, user
+    slot.locked_until = now + timedelta(seconds=campaign.lock_ttl_s)
     slot.save(update_fields=["state", "annotator", "locked_until"])
     return _task_create(
         campaign=campaign, pair_id=slot.pair_id, slot_id=slot.pk, user=user, kind=Pair.Kind.REGULAR, now=now, rng=rng

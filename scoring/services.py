@@ -162,7 +162,8 @@ def clip_score(*, clip_id: int, task_id: str = "") -> ClipOutcome:
                 path,
                 clip.prompt.to_script(),
                 reference_root=suite_media_dir(suite.name, suite.version),
-                timeout_s=float(settings.MSAV_CLIP_SOFT_TIME_LIMIT_S),
+                # The engine's own decode deadline: the soft limit, or the hard one when the soft is off.
+                timeout_s=float(settings.MSAV_CLIP_SOFT_TIME_LIMIT_S or settings.MSAV_CLIP_HARD_TIME_LIMIT_S),
                 config=engine_config(),
             )
     except limits.ClipTimeLimitExceeded as error:

@@ -138,14 +138,3 @@ def reap_stalled() -> None:
             len(reaped.clips_failed),
         )
 
-
-@shared_task(name="scoring.rescore_submission", acks_late=True)
-def rescore_submission(submission_id: int) -> int:
-    """Re-score a scored submission with the current engine (bookkeeping: it only queues clip tasks)."""
-    request = services.submission_rescore_request(submission_id=submission_id)
-    if request is None:
-        return 0
-    for clip_id in request.clips_to_score:
-        score_clip.delay(clip_id, submission_id)
-    services.submission_finish_if_complete(submission_id=submission_id)
-    return len(request.clips_to_score)

@@ -6,6 +6,7 @@ selectors drop models no longer public.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -160,9 +161,7 @@ class CorrelationLatestApi(APIView):
     def get(self, request: Request) -> Response:
         suite = suite_from_query(request)
         snapshot = selectors.ranking_snapshot_latest(suite_id=suite.pk)
-        dimensions = selectors.correlation_latest(suite_id=suite.pk)
-        for row in dimensions:
-            row["weights_fit"] = selectors.weights_fit_latest(suite_id=suite.pk, dimension=row["dimension"])
+        dimensions = selectors.correlation_latest(suite_id=suite.pk, include_weights_fit=True)
         body = {
             "suite": suite.pk,
             "suite_name": suite.name,
@@ -208,7 +207,7 @@ class RatingsApi(APIView):
         names = dict(ModelEntry.objects.filter(slug__in=ratings).values_list("slug", "name"))
         snapshot = selectors.ranking_snapshot_latest(suite_id=suite.pk)
         rows: list[dict[str, Any]] = [
-            {"model": slug, "model_name": names.get(slug, slug), **rating.__dict__}
+            {"model": slug, "model_name": names.get(slug, slug), **asdict(rating)}
             for slug, rating in sorted(ratings.items(), key=lambda item: (-item[1].rating, item[0]))
         ]
         body = {

@@ -94,14 +94,22 @@ def _correlation_dict(row: DimensionSnapshot) -> dict[str, Any]:
     }
 
 
-def correlation_latest(*, suite_id: int) -> list[dict[str, Any]]:
+def correlation_latest(*, suite_id: int, include_weights_fit: bool = False) -> list[dict[str, Any]]:
     """One dict per dimension of the latest snapshot (JUDGED_DIMENSIONS order): the correlation values, their
-    95% bootstrap intervals and the counts behind them ([] before any snapshot)."""
+    95% bootstrap intervals and the counts behind them ([] before any snapshot). With `include_weights_fit`
+    each dict also carries "weights_fit" (metric weights fitted to the judgments, or None)."""
     snapshot = ranking_snapshot_latest(suite_id=suite_id)
     if snapshot is None:
         return []
     rows = {row.dimension: row for row in snapshot.dimensions.all()}
-    return [_correlation_dict(rows[d]) for d in JUDGED_DIMENSIONS if d in rows]
+    result = []
+    for dimension in JUDGED_DIMENSIONS:
+        if dimension in rows:
+            values = _correlation_dict(rows[dimension])
+            if include_weights_fit:
+                values["weights_fit"] = rows[dimension].weights_fit
+            result.append(values)
+    return result
 
 
 def correlation_history(*, suite_id: int, dimension: str, since: datetime | None = None) -> list[dict[str, Any]]:

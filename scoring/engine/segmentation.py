@@ -568,6 +568,7 @@ class ExpertReview:
     tool: str
     reviewed: int = 0
     accepted: list[float] = field(default_factory=list)  # times of boundaries it added
+    verdicts: list[dict[str, Any]] = field(default_factory=list)  # per reviewed candidate: time, kind, probability
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -575,6 +576,7 @@ class ExpertReview:
             "tool": self.tool,
             "reviewed": self.reviewed,
             "accepted_s": [round(t, 4) for t in self.accepted],
+            "verdicts": self.verdicts,
             "seconds": round(self.seconds, 4),
         }
 
@@ -602,6 +604,9 @@ def review_candidates(
     for c in uncertain:
         verdict = verdicts[c.frame]
         p = verdict.probability
+        review.verdicts.append(
+            {"time_s": round(c.time_s, 4), "kind": c.kind, "origin": c.origin, "probability": round(p, 4)}
+        )
         updated = replace(c, expert_probability=p)
         if not c.accepted and p >= EXPERT_ACCEPT:
             updated = replace(
@@ -776,6 +781,7 @@ def segment(
     runs shorter or longer than asked is matched shot by shot (boundary timing is judged separately).
     """
     candidates, doubtful = detect_candidates(thumbs, timestamps_s, fps)
+    raw = list(candidates)  # the detector's own candidates stay in the evidence as they were
     review: ExpertReview | None = None
     if use_expert_models and small_rgb is not None and small_rgb.shape[0] == thumbs.shape[0]:
         from .transnet import transnet_available
@@ -786,7 +792,7 @@ def segment(
     boundaries, corrections = correct_boundaries(candidates, scripted_count, timestamps_s, duration_s, fps)
     shots = shots_from_boundaries(boundaries, timestamps_s, duration_s)
     result = SegmentationResult(
-        raw_candidates=candidates,
+        raw_candidates=raw,
         boundaries=boundaries,
         corrections=corrections,
         shots=shots,

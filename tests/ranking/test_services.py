@@ -110,3 +110,12 @@ def test_reliability_weighting_is_an_option_that_changes_the_inputs(scored, few_
     assert plain is not None and not plain.weighted_by_reliability
     assert weighted is not None and weighted.weighted_by_reliability
     assert weighted.input_fingerprint != plain.input_fingerprint
+
+
+def test_beat_schedules_the_periodic_recomputation() -> None:
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["ranking-recompute-periodic"]
+    app.loader.import_default_modules()
+    assert entry["task"] == "ranking.recompute_periodic" and entry["task"] in app.tasks
+    assert 0 < settings.MSAV_RANKING_DEBOUNCE_S < 5  # a burst must be recomputed within 5 s

@@ -16,7 +16,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--seeds", type=int, default=9, help="simulated campaigns (default 9)")
+        parser.add_argument("--seeds", type=int, default=30, help="simulated campaigns (default 30: single runs are noisy)")
         parser.add_argument("--models", type=int, default=12)
         parser.add_argument("--budget", type=int, default=6000, help="votes per simulated campaign")
         parser.add_argument("--target-tau", type=float, default=0.9)

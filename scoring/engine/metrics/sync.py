@@ -101,7 +101,8 @@ def estimate_offset(decoded: DecodedClip, seg: SegmentationResult, max_lag_s: fl
 
     Confidence = height x margin x evidence: the peak correlation above 0.1 (full at 0.4), how far it
     stands above the best rival lag more than EXCLUDE_S away (full at half the peak's height), and
-    the number of distinct visual events (full at FULL_CONFIDENCE_EVENTS).
+    the number of distinct visual events (full at FULL_CONFIDENCE_EVENTS); 0 when the best lag lies
+    within EDGE_LAG_GUARD_S of the searched range's edge.
     """
     grid_t = np.arange(0.0, decoded.duration_s, 1.0 / GRID_HZ)
     masked = seg.transition_mask(decoded.timestamps_s, guard_frames=2)

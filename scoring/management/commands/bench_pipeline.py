@@ -49,6 +49,9 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=900, help="give up on a run after this many seconds")
         parser.add_argument("--keep", action="store_true", help="keep the bench suite and submissions in the database")
         parser.add_argument(
+            "--create-database", action="store_true", help="create the PostgreSQL database of DATABASE_URL if missing, and migrate it"
+        )
+        parser.add_argument(
             "--engine", choices=("configured", "dsp"), default="configured",
             help="configured: the engine as settings configure it (MSAV_ENGINE_EXPERT_MODELS); dsp: the signal-processing path only",
         )
@@ -61,6 +64,8 @@ class Command(BaseCommand):
             raise CommandError(f"--processes: comma-separated whole numbers, got {options['processes']!r}") from None
         if clips < 1 or not process_counts or min(process_counts) < 1:
             raise CommandError("--clips and every --processes value must be at least 1")
+        if options["create_database"]:
+            self._create_database()
         out_dir = Path(options["out"] or Path(settings.VAR_DIR) / "bench-pipeline")  # type: ignore[arg-type]
         demo_dir = out_dir / "demo"
         if not generator.demo_is_complete(demo_dir, models=[BENCH_MODEL], prompts=BENCH_PROMPTS):
@@ -110,6 +115,22 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{processes:>9}  {elapsed:>7.2f}  {per_minute:>9.1f}  {per_minute / base:>7.2f}x  {engine_s / clips:>13.3f}"
             )
+
+    def _create_database(self) -> None:
+        import psycopg
+        from django.core.management import call_command
+
+        if connection.vendor != "postgresql":
+            raise CommandError("--create-database needs a PostgreSQL DATABASE_URL")
+        params = connection.get_connection_params()
+        name = params.pop("dbname")
+        params["dbname"] = "postgres"
+        admin_params = {key: value for key, value in params.items() if key in ("host", "port", "user", "password", "dbname")}
+        with psycopg.connect(**admin_params, autocommit=True) as admin:
+            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+                admin.execute(f'CREATE DATABASE "{name}"')
+                self.stdout.write(f"created database {name}")
+        call_command("migrate", interactive=False, verbosity=0)
 
     def _submission(self, suite: Suite, model: ModelEntry, owner: object, archive: Path) -> Submission:
         """A validated submission whose clips are queued but not yet sent: only scoring is timed."""
