@@ -13,8 +13,6 @@ urlpatterns = [
     path("suites/<str:name>/<str:version>/models/<slug:slug>/", public_views.model_page, name="model"),
     path("clips/<int:pk>/", public_views.clip_page, name="clip"),
     path("bench/constant", public_views.bench_constant, name="bench_constant"),
-    path("models/new/", views.model_create, name="model_create"),
-    path("submit/", views.submission_upload, name="submit"),
     path("submissions/<int:pk>/", views.submission_detail, name="submission"),
     path("submissions/<int:pk>/progress.json", views.submission_progress, name="submission_progress"),
     # Byte ranges so the clip page's player can seek (the view keeps its visibility and safety checks).
