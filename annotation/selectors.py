@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from annotation.models import Campaign, CampaignMember, Judgment, QcAnswer, Task
+from annotation.models import Campaign, CampaignMember, Judgment, Pair, QcAnswer, Task
 from annotation.stats import bradley_terry as bt
 from annotation.stats.battles import OUTCOME_TO_WINNER, BattleRow
 from leaderboard.selectors import submissions_public
@@ -131,6 +131,8 @@ def task_payload(*, task: Task) -> dict[str, Any]:
     task's random id and two per-task media tokens; the two clips look alike whatever their kind."""
     from annotation.services import required_watch_s
 
+    # One query for the pair, its prompt and clips (the task may come fresh from task_next without them).
+    task.pair = Pair.objects.select_related("prompt", "clip_x", "clip_y").get(pk=task.pair_id)
     prompt = task.pair.prompt
     shots = [
         {
@@ -187,12 +189,10 @@ def annotator_progress(*, campaign: Campaign, user: Any) -> dict[str, int]:
     from annotation.services import day_start_utc
     from django.utils import timezone
 
-    done = Task.objects.filter(campaign=campaign, annotator=user, state=Task.State.SUBMITTED)
-    return {
-        "done_today": done.filter(finished_at__gte=day_start_utc(timezone.now())).count(),
-        "done_total": done.count(),
-        "daily_limit": campaign.daily_limit,
-    }
+    counts = Task.objects.filter(campaign=campaign, annotator=user, state=Task.State.SUBMITTED).aggregate(
+        total=Count("id"), today=Count("id", filter=Q(finished_at__gte=day_start_utc(timezone.now())))
+    )
+    return {"done_today": counts["today"], "done_total": counts["total"], "daily_limit": campaign.daily_limit}
 
 
 def task_media_path(*, token: str, user: Any) -> tuple[Task, str]:

@@ -73,6 +73,15 @@ class SubmitResult:
     stored: bool  # False when this was a replay of a submission already stored
 
 
+def _enqueue(task: Any, *args: Any) -> None:
+    """Queue a background task; a broker outage must not fail the annotator's request (the work is redone
+    by the next sync, the dashboard's buttons or the next checkpoint)."""
+    try:
+        task.delay(*args)
+    except Exception:
+        logger.exception("could not queue %s%s", task.name, args)
+
+
 # --- Campaigns ---------------------------------------------------------------------------------
 
 
@@ -214,19 +223,30 @@ def campaign_pairs_sync(*, campaign: Campaign) -> int:
     if new_pairs and (campaign.gold_rate > 0 or campaign.attention_rate > 0):
         from annotation import tasks as annotation_tasks
 
-        transaction.on_commit(lambda: annotation_tasks.qc_pairs_generate.delay(campaign.pk))
+        transaction.on_commit(lambda: _enqueue(annotation_tasks.qc_pairs_generate, campaign.pk))
     return len(new_pairs)
 
 
 def campaign_pairs_resync_if_stale(*, campaign: Campaign, now: datetime) -> None:
-    """Pick up newly scored submissions now and then (often while the campaign has no pair at all yet)."""
-    if campaign.pairs_synced_at is not None:
-        age = (now - campaign.pairs_synced_at).total_seconds()
-        if age <= PAIRS_RESYNC_EMPTY_AFTER_S or (
-            age <= PAIRS_RESYNC_AFTER_S and Pair.objects.filter(campaign=campaign, kind=Pair.Kind.REGULAR).exists()
-        ):
+    """Pick up newly scored submissions now and then. A campaign without pairs syncs here and now (cheap: there
+    is nothing to pair yet); otherwise the one request that wins the conditional update queues the sync on a
+    worker, so no annotator waits for it."""
+    if campaign.pairs_synced_at is not None and (now - campaign.pairs_synced_at).total_seconds() <= PAIRS_RESYNC_EMPTY_AFTER_S:
+        return
+    has_pairs_key = f"annotation:has-pairs:{campaign.pk}"  # once true, true for good: spare the query
+    if not cache.get(has_pairs_key):
+        if not Pair.objects.filter(campaign=campaign, kind=Pair.Kind.REGULAR).exists():
+            campaign_pairs_sync(campaign=campaign)
             return
-    campaign_pairs_sync(campaign=campaign)
+        cache.set(has_pairs_key, True, None)
+    if campaign.pairs_synced_at is not None and (now - campaign.pairs_synced_at).total_seconds() <= PAIRS_RESYNC_AFTER_S:
+        return
+    won = Campaign.objects.filter(pk=campaign.pk, pairs_synced_at=campaign.pairs_synced_at).update(pairs_synced_at=now)
+    if won:
+        from annotation import tasks as annotation_tasks
+
+        campaign_id = campaign.pk
+        transaction.on_commit(lambda: _enqueue(annotation_tasks.campaign_pairs_sync, campaign_id))
 
 
 def campaign_invite(*, campaign: Campaign, users: list[Any]) -> int:
@@ -429,7 +449,7 @@ def task_next(*, campaign: Campaign, user: Any, now: datetime | None = None, rng
 
 
 def task_for_annotator(*, public_id: UUID | str, user: Any, lock: bool = False) -> Task:
-    queryset = Task.objects.select_related("campaign", "pair")
+    queryset = Task.objects.select_related("campaign", "pair", "pair__clip_x", "pair__clip_y")
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     try:
@@ -611,7 +631,7 @@ def _after_regular_judgment(*, task: Task, member: CampaignMember) -> None:
         from annotation import tasks as annotation_tasks
 
         member_id = member.pk
-        transaction.on_commit(lambda: annotation_tasks.anomaly_check.delay(member_id))
+        transaction.on_commit(lambda: _enqueue(annotation_tasks.anomaly_check, member_id))
 
 
 def _rankings_changed(*, suite_id: int, reason: str) -> None:

@@ -41,3 +41,20 @@ def anomaly_check(member_id: int) -> None:
     if member is None:
         return
     member_anomaly_check(member=member)
+
+
+@shared_task(
+    name="annotation.campaign_pairs_sync",
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=300,
+)
+def campaign_pairs_sync(campaign_id: int) -> None:
+    from annotation import services
+
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        return
+    services.campaign_pairs_sync(campaign=campaign)

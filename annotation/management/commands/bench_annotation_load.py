@@ -62,6 +62,14 @@ def _client_process(args: tuple[str, list[str], int, float, float, str]) -> list
         session.headers["Authorization"] = f"Token {token}"
         local: list[tuple[str, float, int]] = []
         count = 0
+        if campaign_id < 0:  # the peer: the platform's lightest request (one SELECT 1) on the same stack
+            while time.time() < deadline:
+                started = time.perf_counter()
+                response = session.get(f"{base}/healthz", timeout=60)
+                local.append(("healthz", time.perf_counter() - started, response.status_code))
+            with lock:
+                results.extend(local)
+            return
         while time.time() < deadline:
             started = time.perf_counter()
             response = session.post(f"{base}/api/annotation/next/", json={"campaign": campaign_id}, timeout=60)
@@ -105,6 +113,7 @@ class Command(BaseCommand):
         parser.add_argument("--prompts", type=int, default=60)
         parser.add_argument("--overlap", type=int, default=5)
         parser.add_argument("--replay-share", type=float, default=0.05, help="share of posts sent twice")
+        parser.add_argument("--peer-seconds", type=float, default=5.0, help="first load GET /healthz this long (the peer)")
         parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
 
     def handle(self, *args: object, **options: object) -> None:
@@ -140,6 +149,7 @@ class Command(BaseCommand):
             )
             base = f"http://127.0.0.1:{port}"
             self._wait_up(base)
+            peer, peer_elapsed = self._drive(base, {**world, "campaign": -1}, {**options, "seconds": options["peer_seconds"]})
             results, elapsed = self._drive(base, world, options)
         finally:
             if gunicorn is not None:
@@ -156,6 +166,14 @@ class Command(BaseCommand):
                 self._admin_sql(database_url, f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
                 shutil.rmtree(var_dir, ignore_errors=True)
         self._report(results, elapsed, counts, world, options)
+        healthz = [seconds for name, seconds, status in peer if name == "healthz" and status == 200]
+        if healthz:
+            healthz.sort()
+            self.stdout.write(
+                f"peer, same stack and clients just before: GET /healthz (one SELECT 1) {len(healthz) / peer_elapsed:.0f} "
+                f"requests/s, p50 {statistics.median(healthz) * 1000:.1f} ms, p95 {healthz[int(0.95 * (len(healthz) - 1))] * 1000:.1f} ms "
+                f"(a judgment is 2 requests: next + judgments)"
+            )
 
     # --- pieces ---------------------------------------------------------------------------------
 

@@ -186,7 +186,7 @@ def speech_envelope(mono: np.ndarray, rate: int, start_s: float) -> tuple[np.nda
     hop = max(1, int(round(rate / ENVELOPE_RATE)))
     power = ndimage.uniform_filter1d(band**2, max(1, int(ENVELOPE_WINDOW_S * rate)))[::hop]
     times = start_s + np.arange(power.size) * hop / rate
-    return times, np.log(np.sqrt(power) + 1e-4)
+    return times, np.log(np.sqrt(np.maximum(power, 0.0)) + 1e-4)  # the running mean can dip below 0 by rounding
 
 
 def _z(x: np.ndarray, min_std: float = 1e-9) -> np.ndarray:
