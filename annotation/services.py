@@ -57,7 +57,7 @@ MSG_NOT_ANNOTATOR = "only annotators can take tasks: ask a curator for the annot
 MSG_NOT_MEMBER = "you are not a member of campaign {name!r}: it is by invitation; ask its curator"
 MSG_SUSPENDED = "you are suspended from campaign {name!r}: {reason}"
 MSG_DAILY_LIMIT = "daily limit reached: {limit} tasks per day in campaign {name!r}; more after 00:00 UTC"
-MSG_NO_TASK = "no task is left for you in campaign {name!r}: every pair has its {overlap} judgments or was seen by you"
+MSG_NO_TASK = "no task is left for you in campaign {name!r}: every pair has all its judgments ({overlap} each), is held by someone, or was seen by you"
 
 
 @dataclass(frozen=True)

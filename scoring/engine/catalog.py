@@ -112,10 +112,12 @@ METRICS: tuple[MetricSpec, ...] = (
     M("audio_loudness", AUDIO, 1.0, "global", SCORE,
       "integrated loudness (ITU-R BS.1770, pyloudnorm) against a -23..-14 LUFS window", AUDIO_QUALITY),
     # Distortion and drop-outs ruin a soundtrack that is otherwise loud enough, full-band and quiet
-    # between sounds: they weigh 4 and 3 times a single technical metric in the audio dimensions.
-    M("audio_clipping", AUDIO, 4.0, "global", SCORE,
+    # between sounds (the paper's Audiobox PQ judges the whole production): they weigh 8 and 4 times a
+    # single technical metric. Measured on the full demo: with 1 and 1 the overdriven, dropping dub
+    # (DubStage) ranked 2nd of 7, with 4 and 3 3rd, with 8 and 4 4th, its intended place, on both paths.
+    M("audio_clipping", AUDIO, 8.0, "global", SCORE,
       "share of samples at or near full scale, and true peak", AUDIO_QUALITY),
-    M("audio_silence", AUDIO, 3.0, "global", SCORE,
+    M("audio_silence", AUDIO, 4.0, "global", SCORE,
       "drop-outs (silent runs of 1.2 s or more) where the script asks for sound", AUDIO_QUALITY),
     M("audio_noise_floor", AUDIO, 1.0, "global", SCORE,
       "level of the quietest noise-like passages relative to the active level", AUDIO_QUALITY),

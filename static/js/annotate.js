@@ -56,6 +56,9 @@
       showProgress(data.progress);
       if (!data.task) {
         task = null;
+        if (tick) clearInterval(tick);
+        videos.a.removeAttribute("src");
+        videos.b.removeAttribute("src");
         $("task").hidden = true;
         $("votes").hidden = true;
         notice(data.message || "No task is left for you.");

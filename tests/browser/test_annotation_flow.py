@@ -109,3 +109,14 @@ def test_annotator_watches_votes_by_keyboard_and_gets_the_next_task_blind(
         text = (url + "\n" + body.decode("latin-1")).lower()
         for word in forbidden:
             assert word not in text, f"{word!r} reached the browser in {url}"
+
+    # The curator sees the campaign's progress and the annotator on the dashboard.
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/accounts/login/?next=/curate/campaigns/{campaign.pk}/")
+    page.fill("input[name=username]", "curie")
+    page.fill("input[name=password]", "pw-curie")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#annotators")
+    assert "2 of 2 judgments" in page.locator("#progress-text").inner_text()
+    assert page.locator("#annotators tbody tr th").first.inner_text() == "ada"
+    page.screenshot(path=str(SCREENSHOTS / "annotation-dashboard.png"), full_page=True)

@@ -97,3 +97,17 @@ def test_not_measured_with_reasons_through_score_clip(tmp_path: Path) -> None:
     # Singing over music is not speech to Silero VAD: nothing to line the lips up with.
     assert expert.metrics["sync_lip"].status == NOT_MEASURED and "no speech" in expert.metrics["sync_lip"].reason
     assert expert.evidence["sync"]["lip"]["offset_ms"] is None
+
+
+def test_sound_attribution_picks_the_face_whose_mouth_moves(tmp_path: Path) -> None:
+    # Two faces side by side: the singing close-up on the left, a frozen frame of it on the right.
+    frames, audio, rate = music_video_span(*SINGING_SPANS_S[1], size=(240, 180))
+    duo = [np.concatenate([frame, frames[0]], axis=1) for frame in frames]
+    path = tmp_path / "duo.mp4"
+    write_clip(path, duo, 25.0, audio=audio, audio_rate=rate)
+    metrics, _ = _lip(path)
+    attribution = metrics["sync_sound_attribution"]
+    assert attribution.status == MEASURED, attribution.reason  # type: ignore[attr-defined]
+    [span] = attribution.raw["spans"]  # type: ignore[attr-defined]
+    assert span["faces"] == 2 and span["speaker_x"] < 0.5  # the singing face, not its frozen twin
+    assert span["margin"] > 0.05 and attribution.value > 0.2  # type: ignore[attr-defined]
