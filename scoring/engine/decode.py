@@ -193,8 +193,7 @@ class _VideoCollector:
         self._sample_size: tuple[int, int] | None = None
         # One reformatter each, reused: swscale contexts are cached between frames of the same geometry.
         self._thumb_scaler, self._sample_scaler = VideoReformatter(), VideoReformatter()
-        self._small_scaler, self._mid_scaler = VideoReformatter(), VideoReformatter()
-        self._mid_size: tuple[int, int] | None = None
+        self._small_scaler = VideoReformatter()
 
     def add(self, frame: av.VideoFrame) -> bool:
         """Take one frame; False once the clip is longer than max_duration_s."""
@@ -209,25 +208,14 @@ class _VideoCollector:
         if self._thumb_size is None:
             self._thumb_size = _thumb_size(frame.width, frame.height)
             self._sample_size = _sample_size(frame.width, frame.height)
-            tw, th = self._thumb_size
-            if frame.width >= 4 * tw and frame.height >= 4 * th:
-                self._mid_size = (2 * tw, 2 * th)
         width, height = self._thumb_size
-        # Large frames are area-averaged once to twice the thumbnail size (one pass over the full
-        # frame); the grey thumbnail (an exact 2x2 average of it) and the 48x27 RGB come from that
-        # small frame. Measured on 720p: 0.7 -> ~0.4 ms a frame for the two streams.
-        small_source = frame
-        if self._mid_size is not None:
-            small_source = self._mid_scaler.reformat(
-                frame, width=self._mid_size[0], height=self._mid_size[1], interpolation="AREA"
-            )
         grey = self._thumb_scaler.reformat(
-            small_source, width=width, height=height, format="gray", interpolation="AREA"
+            frame, width=width, height=height, format="gray", interpolation="AREA"
         ).to_ndarray()
         self.thumbs.append(np.ascontiguousarray(grey[:, :width]))
         if self.small_rgb is not None:
             small = self._small_scaler.reformat(
-                small_source, width=SMALL_RGB_SIZE[0], height=SMALL_RGB_SIZE[1], format="rgb24", interpolation="AREA"
+                frame, width=SMALL_RGB_SIZE[0], height=SMALL_RGB_SIZE[1], format="rgb24", interpolation="AREA"
             ).to_ndarray()
             self.small_rgb.append(np.ascontiguousarray(small[:, : SMALL_RGB_SIZE[0]]))
         self.times.append(t)

@@ -62,7 +62,7 @@ def test_the_submission_page_shows_scoring_progress_live(  # type: ignore[no-unt
     page.click("main button[type=submit]")
     page.wait_for_selector("#state.state-queued")
     assert page.locator("#count").inner_text() == f"0 / {total} clips done"
-    assert page.locator("#live-note").is_visible()
+    page.wait_for_selector("#live-note", state="visible")  # shown once the page's script starts polling
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads
 
     scoring_services.clip_score(clip_id=clip_ids[0])

@@ -65,8 +65,8 @@ def test_a_clip_over_the_time_limit_fails_with_the_reason_and_the_worker_scores_
     pipeline_workers: Callable, synthetic_dir: Callable[[int], Path], long_clip: Path
 ) -> None:
     submission, heavy_prompt = _submission_with_heavy_first_clip(synthetic_dir(4), long_clip)
-    # The five-minute clip takes about 15 s (idle machine), a demo clip about 0.3 s.
-    worker = pipeline_workers(concurrency=1, MSAV_CLIP_SOFT_TIME_LIMIT_S="5", MSAV_CLIP_HARD_TIME_LIMIT_S="60")
+    # The five-minute clip takes about 4 s (idle machine, DSP path), a demo clip about 0.3 s.
+    worker = pipeline_workers(concurrency=1, MSAV_CLIP_SOFT_TIME_LIMIT_S="1", MSAV_CLIP_HARD_TIME_LIMIT_S="60")
 
     wait_for(lambda: is_scored(submission), 180, "the submission to be scored", [worker])
 
