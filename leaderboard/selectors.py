@@ -8,7 +8,6 @@ from django.db.models import Count, Q, QuerySet
 from leaderboard import public_selectors
 from leaderboard.models import Clip, Submission, Suite
 from scoring import engine
-from scoring.models import ClipScore
 
 # The public table lives in leaderboard.public_selectors; these names stay the public path to it.
 SORTABLE_COLUMNS = public_selectors.SORT_COLUMNS

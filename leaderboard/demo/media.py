@@ -43,7 +43,6 @@ class _Camera:
         self.first = first
         frames = np.arange(first, last)
         t = (frames - (segment.start_frame + segment.end_frame) / 2) / plan.fps  # seconds from the shot's middle
-        span = (segment.end_frame - segment.start_frame) / plan.fps
         poi_x, poi_y = PHOTOS[segment.photo].pois[segment.poi]
         sign = -1.0 if segment.direction in ("left", "up", "out") else 1.0
         rng = np.random.default_rng(segment.seed)

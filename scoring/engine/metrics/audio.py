@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 import pyloudnorm
-from scipy import ndimage, signal
+from scipy import ndimage
 
 from ..config import DEFAULT_CONFIG, EngineConfig
 from ..decode import DecodedClip
 from ..script import PromptScript
 from ..segmentation import SegmentationResult
-from ..speech import SPEECH_RATE, SpeechActivity, clip_memo, mono, speech_activity, speech_audio
+from ..speech import SPEECH_RATE, SpeechActivity, mono, speech_activity, speech_audio
 from ..versions import tool_versions
 from .base import MetricValue, failed, linear_map, measured, not_measured, rounded, window_map
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
