@@ -116,7 +116,7 @@ class TaskNextApi(APIView):
                 "task": selectors.task_payload(task=result.task) if result.task else None,
                 "resumed": result.resumed,
                 "message": result.reason,
-                "progress": selectors.annotator_progress(campaign=campaign, user=request.user),
+                "progress": result.progress or selectors.annotator_progress(campaign=campaign, user=request.user),
             }
         )
 
@@ -168,7 +168,7 @@ class JudgmentSubmitApi(APIView):
             {
                 "task": str(result.task.public_id),
                 "stored": result.stored,
-                "progress": selectors.annotator_progress(campaign=result.task.campaign, user=request.user),
+                "progress": result.progress or selectors.annotator_progress(campaign=result.task.campaign, user=request.user),
             },
             status=status.HTTP_201_CREATED if result.stored else status.HTTP_200_OK,
         )

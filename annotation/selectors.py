@@ -185,12 +185,12 @@ def _shot_audio_text(audio: Any) -> str:
     return str(audio)
 
 
-def annotator_progress(*, campaign: Campaign, user: Any) -> dict[str, int]:
+def annotator_progress(*, campaign: Campaign, user: Any, now: Any = None) -> dict[str, int]:
     from annotation.services import day_start_utc
     from django.utils import timezone
 
     counts = Task.objects.filter(campaign=campaign, annotator=user, state=Task.State.SUBMITTED).aggregate(
-        total=Count("id"), today=Count("id", filter=Q(finished_at__gte=day_start_utc(timezone.now())))
+        total=Count("id"), today=Count("id", filter=Q(finished_at__gte=day_start_utc(now or timezone.now())))
     )
     return {"done_today": counts["today"], "done_total": counts["total"], "daily_limit": campaign.daily_limit}
 

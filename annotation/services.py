@@ -21,7 +21,7 @@ from uuid import UUID
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from annotation.models import (
@@ -65,12 +65,15 @@ class NextTask:
     task: Task | None
     resumed: bool = False
     reason: str = ""
+    # The annotator's progress when the service counted it anyway (spares the API a second count).
+    progress: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
 class SubmitResult:
     task: Task
     stored: bool  # False when this was a replay of a submission already stored
+    progress: dict[str, int] | None = None
 
 
 def _enqueue(task: Any, *args: Any) -> None:
@@ -266,6 +269,11 @@ def campaign_join(*, campaign: Campaign, user: Any) -> CampaignMember:
     """Join an open campaign, or accept an invitation; a suspended member stays suspended."""
     if not user_has_role(user, Role.ANNOTATOR):
         raise ApplicationError(MSG_NOT_ANNOTATOR, status_code=403)
+    return _campaign_join_annotator(campaign=campaign, user=user)
+
+
+def _campaign_join_annotator(*, campaign: Campaign, user: Any) -> CampaignMember:
+    """campaign_join for a user already known to have the annotator role."""
     member = CampaignMember.objects.filter(campaign=campaign, user=user).first()
     if member is None:
         if campaign.enrollment != Campaign.Enrollment.OPEN:
@@ -296,7 +304,7 @@ def _member_for_tasks(*, campaign: Campaign, user: Any) -> CampaignMember:
         raise ApplicationError(MSG_NOT_ANNOTATOR, status_code=403)
     if not campaign.is_active:
         raise ApplicationError(f"campaign {campaign.name!r} is closed", status_code=409)
-    member = campaign_join(campaign=campaign, user=user)
+    member = _campaign_join_annotator(campaign=campaign, user=user)  # the role was checked just above
     if member.status == CampaignMember.Status.SUSPENDED:
         raise ApplicationError(
             MSG_SUSPENDED.format(name=campaign.name, reason=member.status_reason or "gold accuracy too low"),
@@ -423,10 +431,11 @@ def task_next(*, campaign: Campaign, user: Any, now: datetime | None = None, rng
         if active.expires_at > now:
             return NextTask(task=active, resumed=True)
         _expire_own_task(task=active, now=now)
-    done_today = Task.objects.filter(
-        campaign=campaign, annotator=user, state=Task.State.SUBMITTED, finished_at__gte=day_start_utc(now)
-    ).count()
-    if done_today >= campaign.daily_limit:
+    from annotation import selectors
+
+    # One count serves both the daily limit and the progress the API answers with (a new task changes neither).
+    progress = selectors.annotator_progress(campaign=campaign, user=user, now=now)
+    if progress["done_today"] >= campaign.daily_limit:
         raise ApplicationError(MSG_DAILY_LIMIT.format(limit=campaign.daily_limit, name=campaign.name), status_code=429)
     campaign_pairs_resync_if_stale(campaign=campaign, now=now)
     qc_kind = _qc_kind_draw(campaign=campaign, rng=rng)
@@ -444,8 +453,10 @@ def task_next(*, campaign: Campaign, user: Any, now: datetime | None = None, rng
             raise
         return NextTask(task=active, resumed=True)
     if task is None:
-        return NextTask(task=None, reason=MSG_NO_TASK.format(name=campaign.name, overlap=campaign.overlap))
-    return NextTask(task=task)
+        return NextTask(
+            task=None, reason=MSG_NO_TASK.format(name=campaign.name, overlap=campaign.overlap), progress=progress
+        )
+    return NextTask(task=task, progress=progress)
 
 
 def task_for_annotator(*, public_id: UUID | str, user: Any, lock: bool = False) -> Task:
@@ -492,13 +503,17 @@ def _votes_clean(*, campaign: Campaign, votes: dict[str, Any]) -> dict[str, tupl
     return cleaned
 
 
-def _task_finishable(*, task: Task, user: Any, now: datetime) -> None:
+def _task_finish_slot(*, task: Task, user: Any) -> None:
+    """Close the task's slot as done, in one conditional UPDATE (it row-locks the slot like SELECT ... FOR UPDATE
+    would): only while the slot is still locked to this annotator. Otherwise the lock lapsed and the slot went
+    to someone else, and the caller's transaction rolls back."""
     if task.state != Task.State.ACTIVE:
         raise ApplicationError(f"task {task.public_id} is {task.state}: it can no longer be answered", status_code=409)
     if task.slot_id is not None:
-        slot = PairSlot.objects.select_for_update().get(pk=task.slot_id)
-        if slot.state != PairSlot.State.LOCKED or slot.annotator_id != user.pk:
-            Task.objects.filter(pk=task.pk).update(state=Task.State.EXPIRED, finished_at=now)
+        closed = PairSlot.objects.filter(pk=task.slot_id, state=PairSlot.State.LOCKED, annotator_id=user.pk).update(
+            state=PairSlot.State.DONE, locked_until=None
+        )
+        if not closed:
             raise ApplicationError(
                 f"task {task.public_id} expired and went to another annotator; ask for the next task", status_code=409
             )
@@ -536,41 +551,47 @@ def task_submit(
                 f"({elapsed_s:.1f} s since the task was served)",
                 extra={"required_s": round(required, 2), "elapsed_s": round(elapsed_s, 2)},
             )
-        _task_finishable(task=task, user=user, now=now)
+        _task_finish_slot(task=task, user=user)
         pair = task.pair
         if task.kind == Pair.Kind.REGULAR:
             clip_a, clip_b = (pair.clip_x_id, pair.clip_y_id) if task.x_is_a else (pair.clip_y_id, pair.clip_x_id)
+            # No savepoint around the insert: a conflict raises out of the whole transaction, which rolls back.
             try:
-                with transaction.atomic():
-                    Judgment.objects.bulk_create(
-                        [
-                            Judgment(
-                                annotator=user,
-                                clip_a_id=clip_a,
-                                clip_b_id=clip_b,
-                                dimension=name,
-                                outcome=outcome,
-                                comment=comment,
-                                campaign=campaign,
-                                task=task,
-                            )
-                            for name, (outcome, comment) in cleaned.items()
-                        ]
-                    )
+                Judgment.objects.bulk_create(
+                    [
+                        Judgment(
+                            annotator=user,
+                            clip_a_id=clip_a,
+                            clip_b_id=clip_b,
+                            dimension=name,
+                            outcome=outcome,
+                            comment=comment,
+                            campaign=campaign,
+                            task=task,
+                        )
+                        for name, (outcome, comment) in cleaned.items()
+                    ]
+                )
             except IntegrityError:
                 raise ApplicationError(
                     "you have already judged these two clips (in another campaign): skip this task", status_code=409
                 ) from None
-            PairSlot.objects.filter(pk=task.slot_id).update(state=PairSlot.State.DONE, locked_until=None)
         else:
             _qc_answers_store(task=task, member=member, cleaned=cleaned, now=now)
         task.state, task.finished_at = Task.State.SUBMITTED, now
         task.server_elapsed_ms = int(elapsed_s * 1000)
         task.client_elapsed_ms = client_elapsed_ms
         task.save(update_fields=["state", "finished_at", "server_elapsed_ms", "client_elapsed_ms"])
+        # The task was saved as submitted just before, in this transaction: the counts include it.
+        counts = Task.objects.filter(campaign_id=campaign.pk, annotator=user, state=Task.State.SUBMITTED).aggregate(
+            total=Count("id"),
+            today=Count("id", filter=Q(finished_at__gte=day_start_utc(now))),
+            regular=Count("id", filter=Q(kind=Pair.Kind.REGULAR)),
+        )
         if task.kind == Pair.Kind.REGULAR:
-            _after_regular_judgment(task=task, member=member)
-    return SubmitResult(task=task, stored=True)
+            _after_regular_judgment(task=task, member=member, regular_votes=counts["regular"])
+    progress = {"done_today": counts["today"], "done_total": counts["total"], "daily_limit": campaign.daily_limit}
+    return SubmitResult(task=task, stored=True, progress=progress)
 
 
 def _qc_answers_store(*, task: Task, member: CampaignMember, cleaned: dict[str, tuple[str, str]], now: datetime) -> None:
@@ -617,17 +638,13 @@ def member_quality_update(*, member: CampaignMember, now: datetime) -> CampaignM
     return member
 
 
-def _after_regular_judgment(*, task: Task, member: CampaignMember) -> None:
+def _after_regular_judgment(*, task: Task, member: CampaignMember, regular_votes: int) -> None:
     suite_id = task.campaign.suite_id
     _rankings_changed(suite_id=suite_id, reason="judgment")
     if not member.anomaly_checkpoints:
         member.anomaly_checkpoints = quality.anomaly_checkpoints(random.Random(), max_votes=2000)
         member.save(update_fields=["anomaly_checkpoints"])
-    # The task was saved as submitted just before, in this transaction: the count includes it.
-    votes = Task.objects.filter(
-        campaign_id=task.campaign_id, annotator_id=member.user_id, state=Task.State.SUBMITTED, kind=Pair.Kind.REGULAR
-    ).count()
-    if votes in member.anomaly_checkpoints:
+    if regular_votes in member.anomaly_checkpoints:
         from annotation import tasks as annotation_tasks
 
         member_id = member.pk

@@ -138,7 +138,10 @@ def score_clip(
 
     probe = probe_clip(path, timeout_s=min(timeout_s, PROBE_TIMEOUT_S))
     mark = lap("probe", started)
-    decoded = decode_clip(path, timeout_s=max(1.0, timeout_s - (mark - started)))
+    # The 48x27 RGB stream feeds only TransNet V2: the DSP path does not pay for a second scale per frame.
+    decoded = decode_clip(
+        path, timeout_s=max(1.0, timeout_s - (mark - started)), keep_small_rgb=config.use_expert_models
+    )
     for sample in decoded.samples:
         # Metrics only read the samples; read-only also lets faces.detect_faces reuse a frame's detections.
         sample.rgb.setflags(write=False)
