@@ -21,7 +21,8 @@ from uuid import UUID
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotation.models import (
@@ -655,7 +656,26 @@ def _rankings_changed(*, suite_id: int, reason: str) -> None:
     """Ask the ranking app for a (debounced) recomputation once this transaction commits."""
     from annotation.ranking.services import ranking_recompute_request  # here: the ranking app imports our selectors
 
-    transaction.on_commit(lambda: ranking_recompute_request(suite_id=suite_id, reason=reason))
+    def request() -> None:
+        if not _ranking_request_count_if_queued(suite_id=suite_id, reason=reason):
+            ranking_recompute_request(suite_id=suite_id, reason=reason)
+
+    transaction.on_commit(request)
+
+
+def _ranking_request_count_if_queued(*, suite_id: int, reason: str) -> bool:
+    """The common case of ranking_recompute_request during a burst of judgments, as one UPDATE statement: a
+    recomputation is already queued (and not stale), so the request only counts itself and marks the suite
+    dirty. Every judgment of a busy campaign takes this path instead of BEGIN / SELECT ... FOR UPDATE / UPDATE /
+    COMMIT on the suite's single state row. False when nothing is queued: then the full request must run."""
+    from annotation.ranking.models import RecomputeState
+    from annotation.ranking.services import STALE_SCHEDULE_S
+
+    now = timezone.now()
+    counted = RecomputeState.objects.filter(
+        suite_id=suite_id, scheduled_for__gte=now - timedelta(seconds=STALE_SCHEDULE_S)
+    ).update(requests=F("requests") + 1, last_reason=reason[:200], dirty_since=Coalesce(F("dirty_since"), Value(now)))
+    return counted > 0
 
 
 def task_skip(*, public_id: UUID | str, user: Any, reason: str, comment: str = "", now: datetime | None = None) -> Task:
