@@ -131,8 +131,12 @@ def task_payload(*, task: Task) -> dict[str, Any]:
     task's random id and two per-task media tokens; the two clips look alike whatever their kind."""
     from annotation.services import required_watch_s
 
-    # One query for the pair, its prompt and clips (the task may come fresh from task_next without them).
-    task.pair = Pair.objects.select_related("prompt", "clip_x", "clip_y").get(pk=task.pair_id)
+    # One query for the pair, its prompt and clips, unless they came along already (a fresh regular task does).
+    pair_loaded = Task.pair.is_cached(task) and all(  # type: ignore[attr-defined]
+        getattr(Pair, name).is_cached(task.pair) for name in ("prompt", "clip_x", "clip_y")
+    )
+    if not pair_loaded:
+        task.pair = Pair.objects.select_related("prompt", "clip_x", "clip_y").get(pk=task.pair_id)
     prompt = task.pair.prompt
     shots = [
         {

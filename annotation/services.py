@@ -387,6 +387,8 @@ def _regular_task_take(*, campaign: Campaign, user: Any, now: datetime, rng: ran
     seen = Task.objects.filter(pair_id=OuterRef("pair_id"), annotator=user)
     free = (
         PairSlot.objects.select_for_update(skip_locked=True, of=("self",))
+        # The pair, prompt and clips come along (not locked) for the task's payload: spares it a query.
+        .select_related("pair__prompt", "pair__clip_x", "pair__clip_y")
         .filter(campaign=campaign)
         .filter(Q(state=PairSlot.State.OPEN) | Q(state=PairSlot.State.LOCKED, locked_until__lt=now))
         .exclude(Exists(seen))
@@ -406,9 +408,11 @@ def _regular_task_take(*, campaign: Campaign, user: Any, now: datetime, rng: ran
     slot.state, slot.annotator = PairSlot.State.LOCKED, user
     slot.locked_until = now + timedelta(seconds=campaign.lock_ttl_s)
     slot.save(update_fields=["state", "annotator", "locked_until"])
-    return _task_create(
+    task = _task_create(
         campaign=campaign, pair_id=slot.pair_id, slot_id=slot.pk, user=user, kind=Pair.Kind.REGULAR, now=now, rng=rng
     )
+    task.pair = slot.pair
+    return task
 
 
 def _qc_task_take(*, campaign: Campaign, user: Any, kind: str, now: datetime, rng: random.Random) -> Task | None:

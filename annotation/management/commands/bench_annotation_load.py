@@ -241,8 +241,12 @@ class Command(BaseCommand):
             f"{options['gunicorn_workers']} workers x {options['gunicorn_threads']} threads; {os.cpu_count()} CPU cores "
             f"shared by the clients, gunicorn, PostgreSQL and Redis; campaign of {world['pairs']} pairs x overlap {options['overlap']}"
         )
-        self.stdout.write(f"accepted judgment posts: {accepted} in {elapsed:.1f} s = {accepted / elapsed:.1f} judgments/s "
-                          f"({accepted * dims / elapsed:.0f} judgment rows/s, {dims} dimensions each)")
+        # Two honest units: a post answers one task (a clip pair) on every dimension at once; a judgment row is one
+        # pairwise judgment on one dimension (A / B / both good / both bad), the unit of MSAVBench's human study.
+        self.stdout.write(f"accepted judgment posts (tasks, all {dims} dimensions at once): {accepted} in {elapsed:.1f} s = "
+                          f"{accepted / elapsed:.1f} posts/s")
+        self.stdout.write(f"judgment rows stored (one per dimension, MSAVBench's unit): {accepted * dims} = "
+                          f"{accepted * dims / elapsed:.1f} judgments/s (issue target: >= 300/s on 2 cores)")
         for kind in ("next", "judgments", "replay"):
             self.stdout.write("  " + latency(kind))
         self.stdout.write(f"  refused judgment posts: {refused}; server errors (5xx): {errors}; replays answered 200: {replays_ok}")
