@@ -196,3 +196,36 @@ def media_root(settings: object, tmp_path: Path) -> Path:
     root.mkdir()
     settings.MEDIA_ROOT = root  # type: ignore[attr-defined]
     return root
+
+
+# --- Browser tests: Debian's Chromium driven by Playwright -------------------------------------------
+SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+# Without the background-networking flags Chromium keeps trying hosts this closed network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"]
+
+
+@pytest.fixture
+def chromium(request: pytest.FixtureRequest) -> Iterator[object]:
+    """A headless Chromium; a test adds launch flags with `@pytest.mark.chromium_args(...)`."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes are still sync.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    marker = request.node.get_closest_marker("chromium_args")
+    extra = list(marker.args) if marker else []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS + extra)
+        yield browser
+        # The ORM opened a connection in Playwright's context: close it there, or the test database
+        # cannot be dropped at the end of the run.
+        from django.db import connections
+
+        connections.close_all()
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium: object) -> object:
+    """A page at desktop width in the `chromium` browser."""
+    return chromium.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]

@@ -3,38 +3,25 @@ gets the next task at once; nothing the browser receives names a model."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from annotation.models import Judgment, Task
 from tests.annotation.world import annotator, build_world, make_campaign
-from tests.conftest import REPO_ROOT
+from tests.conftest import SCREENSHOTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The page plays both clips itself after the annotator's key press, as a user gesture would allow.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.chromium_args("--autoplay-policy=user-gesture-required"),
+]
 
 
 @pytest.fixture
-def browser_page():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-                  "--autoplay-policy=user-gesture-required"],
-        )
-        page = browser.new_page(viewport={"width": 1366, "height": 1000})
-        yield page
-        from django.db import connections
-
-        connections.close_all()
-        browser.close()
+def browser_page(chromium):  # type: ignore[no-untyped-def]
+    return chromium.new_page(viewport={"width": 1366, "height": 1000})
 
 
 def _watch_and_vote(page, outcomes: list[str]) -> None:  # type: ignore[no-untyped-def]

@@ -8,38 +8,17 @@ clip's status, a failed generation with its reason, then the scores.
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import pytest
 
 from leaderboard import services
 from scoring import services as scoring_services
-from tests.conftest import REPO_ROOT
+from tests.conftest import SCREENSHOTS
 from tests.factories import demo_archive, import_demo_suite, model_entry, user_with_role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser_page():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"],
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        yield page
-        from django.db import connections
-
-        connections.close_all()
-        browser.close()
 
 
 def test_the_submission_page_shows_scoring_progress_live(  # type: ignore[no-untyped-def]

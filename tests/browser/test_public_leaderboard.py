@@ -3,36 +3,16 @@ timeline, the agreement charts; screenshots at desktop and phone width and in da
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import SCREENSHOTS
 from tests.factories import import_demo_suite
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 ALL = ("action-001", "narrative-001", "dialogue-002", "advert-002")
-
-
-@pytest.fixture
-def chromium():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"],
-        )
-        yield browser
-        from django.db import connections
-
-        connections.close_all()
-        browser.close()
 
 
 @pytest.fixture

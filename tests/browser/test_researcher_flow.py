@@ -4,20 +4,17 @@ archive on the upload page (progress bar), watches it get scored, publishes it, 
 from __future__ import annotations
 
 import base64
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from leaderboard.models import ApiToken, ModelEntry, Submission
-from tests.conftest import REPO_ROOT, WorkerProcess, redis_flush, worker_env
+from tests.conftest import SCREENSHOTS, WorkerProcess, redis_flush, worker_env
 from tests.factories import demo_archive, demo_models, import_demo_suite, user_with_role
 
 pytestmark = [pytest.mark.browser, pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 # Drop a file on the drop zone the way a desktop drag does: a DataTransfer holding a File.
 DROP_FILE_JS = """
@@ -43,24 +40,6 @@ def dsp_worker(transactional_db: None, tmp_path: Path):  # type: ignore[no-untyp
     yield worker
     worker.stop()
     redis_flush(settings.CELERY_BROKER_URL)
-
-
-@pytest.fixture
-def browser_page():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"],
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        yield page
-        from django.db import connections
-
-        connections.close_all()
-        browser.close()
 
 
 def test_researcher_registers_uploads_publishes_and_is_ranked(

@@ -2,39 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import SCREENSHOTS
 from tests.factories import demo_archive, demo_models, import_demo_suite, user_with_role
 
 pytestmark = [pytest.mark.browser, pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-# Playwright's sync API runs an event loop in this thread; the ORM calls the test makes are still sync.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser_page():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"],
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        yield page
-        # Playwright's sync API gives the test its own context, and the ORM opened a connection in
-        # it: close it there, or the test database cannot be dropped at the end of the run.
-        from django.db import connections
-
-        connections.close_all()
-        browser.close()
 
 
 def test_researcher_uploads_in_the_browser_and_sees_it_ranked(

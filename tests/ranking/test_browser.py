@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import av
@@ -12,14 +11,11 @@ from django.conf import settings
 
 from annotation.models import Judgment
 from annotation.ranking import services
-from tests.conftest import REPO_ROOT
+from tests.conftest import SCREENSHOTS
 from tests.ranking.builders import annotators, judgments_create, scored_suite, simulated_votes
 from tests.ranking.conftest import TRUTH
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def write_clip(path: Path, colour: tuple[int, int, int]) -> None:
@@ -37,9 +33,7 @@ def write_clip(path: Path, colour: tuple[int, int, int]) -> None:
             container.mux(packet)
 
 
-def test_agreement_page_links_to_the_explorer_which_shows_both_clips(live_server, settings_media, few_rounds) -> None:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
+def test_agreement_page_links_to_the_explorer_which_shows_both_clips(browser_page, live_server, settings_media, few_rounds) -> None:  # type: ignore[no-untyped-def]
     scored = scored_suite(truth=TRUTH, prompts=4, name="browser-ranking")
     colours = {"alpha": (200, 40, 40), "bravo": (40, 200, 40), "charlie": (40, 40, 200), "delta": (200, 200, 40), "echo": (40, 200, 200)}
     for (slug, _prompt), clip in scored.clips.items():
@@ -50,28 +44,18 @@ def test_agreement_page_links_to_the_explorer_which_shows_both_clips(live_server
         Judgment.objects.create(annotator=person, clip_a=scored.clips[("alpha", "p-000")],
                                 clip_b=scored.clips[("echo", "p-000")], dimension="overall", outcome="b")
     services.ranking_snapshot_compute(suite_id=scored.suite.pk, reason="browser test")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"],
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{live_server.url}/suites/{scored.suite.name}/{scored.suite.version}/agreement/")
-        page.click("text=Explore the pairs where they disagree")
-        page.wait_for_selector("section.disagreement")
-        first = page.locator("section.disagreement").first
-        assert "p-000" in first.locator("h2").inner_text()
-        videos = first.locator("video")
-        assert videos.count() == 2
-        page.wait_for_function("() => [...document.querySelectorAll('section.disagreement')[0].querySelectorAll('video')].every(v => v.readyState >= 1)", timeout=15_000)
-        assert "Sides with people" in first.inner_text() and "video_sharpness" in first.inner_text()
-        assert page.locator(".badge.simulated").count() >= 1
-        assert page.locator("text=Metric weights fitted to these judgments").count() == 1
-        page.screenshot(path=str(SCREENSHOTS / "ranking-disagreements.png"), full_page=True)
-        page.set_viewport_size({"width": 390, "height": 844})
-        page.screenshot(path=str(SCREENSHOTS / "ranking-disagreements-phone.png"), full_page=True)
-        from django.db import connections
-
-        connections.close_all()
-        browser.close()
+    page = browser_page
+    page.goto(f"{live_server.url}/suites/{scored.suite.name}/{scored.suite.version}/agreement/")
+    page.click("text=Explore the pairs where they disagree")
+    page.wait_for_selector("section.disagreement")
+    first = page.locator("section.disagreement").first
+    assert "p-000" in first.locator("h2").inner_text()
+    videos = first.locator("video")
+    assert videos.count() == 2
+    page.wait_for_function("() => [...document.querySelectorAll('section.disagreement')[0].querySelectorAll('video')].every(v => v.readyState >= 1)", timeout=15_000)
+    assert "Sides with people" in first.inner_text() and "video_sharpness" in first.inner_text()
+    assert page.locator(".badge.simulated").count() >= 1
+    assert page.locator("text=Metric weights fitted to these judgments").count() == 1
+    page.screenshot(path=str(SCREENSHOTS / "ranking-disagreements.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SCREENSHOTS / "ranking-disagreements-phone.png"), full_page=True)
