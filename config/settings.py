@@ -225,7 +225,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Human ranking: request a recomputation of every suite with data (unchanged inputs store nothing).
     "ranking-recompute-periodic": {"task": "ranking.recompute_periodic", "schedule": 600.0},
+    # Researchers' chunked uploads left open (a client that never came back) lose their bytes.
+    "expire-stale-uploads": {"task": "leaderboard.expire_uploads", "schedule": 3600.0, "options": {"queue": "bookkeeping"}},
 }
+MSAV_UPLOAD_EXPIRE_AFTER_H = float(os.environ.get("MSAV_UPLOAD_EXPIRE_AFTER_H", 48))
 # Human ranking (annotation.ranking): a burst of votes is recomputed once, this many seconds after its
 # first vote; bootstrap rounds per snapshot; whether annotators are weighted by gold reliability.
 MSAV_RANKING_DEBOUNCE_S = float(os.environ.get("MSAV_RANKING_DEBOUNCE_S", 1.5))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from leaderboard import services
@@ -26,3 +29,9 @@ def validate_submission(submission_id: int) -> None:
         score_clip.delay(clip_id, submission_id)
     # A submission whose every prompt is missing or broken has nothing to score: settle it now.
     submission_finish_if_complete(submission_id=submission_id)
+
+
+@shared_task(name="leaderboard.expire_uploads")
+def expire_uploads() -> int:
+    """Beat: abort resumable uploads nobody has touched for MSAV_UPLOAD_EXPIRE_AFTER_H and free their bytes."""
+    return services.upload_sessions_expire(older_than=datetime.timedelta(hours=settings.MSAV_UPLOAD_EXPIRE_AFTER_H))

@@ -197,3 +197,24 @@ def test_stale_uploads_expire_and_free_their_bytes(actors, owner_model, suite, p
     assert UploadSession.objects.get(pk=fresh["id"]).state == "open"
     assert not (media_root / "uploads" / stale["id"].replace("-", "")).exists()
     assert (media_root / "uploads" / fresh["id"].replace("-", "")).exists()
+
+
+@pytest.mark.django_db
+def test_beat_expires_stale_uploads_every_hour(actors, owner_model, suite, payload: bytes, media_root: Path) -> None:  # type: ignore[no-untyped-def]
+    import datetime
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from leaderboard.tasks import expire_uploads
+
+    entry = settings.CELERY_BEAT_SCHEDULE["expire-stale-uploads"]
+    assert entry["task"] == expire_uploads.name and entry["schedule"] == 3600.0
+    api = actors["owner"].api()
+    stale = start_upload(api, owner_model, suite, payload)
+    UploadSession.objects.filter(pk=stale["id"]).update(
+        updated_at=timezone.now() - datetime.timedelta(hours=settings.MSAV_UPLOAD_EXPIRE_AFTER_H + 1)
+    )
+
+    assert expire_uploads() == 1
+    assert UploadSession.objects.get(pk=stale["id"]).state == "aborted"
