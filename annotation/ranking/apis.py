@@ -22,6 +22,7 @@ from leaderboard.models import ModelEntry, Suite
 
 ERROR_SUITE_MISSING = "suite: required (a suite id, or a suite name with an optional version=)"
 ERROR_SUITE_UNKNOWN = 'suite "{value}"{version}: no such suite; known suites: {known}'
+ERROR_NUL = "{param}: contains a NUL character"
 ERROR_DIMENSION_UNKNOWN = 'dimension "{value}": unknown; one of {known}'
 
 SUITE_PARAMETER = OpenApiParameter(
@@ -39,8 +40,11 @@ def suite_from_query(request: Request) -> Suite:
     version = (request.query_params.get("version") or "").strip()
     if not value:
         raise ApplicationError(ERROR_SUITE_MISSING, extra={"param": "suite"})
+    for param, given in (("suite", value), ("version", version)):
+        if "\x00" in given:  # PostgreSQL text cannot hold it: say so instead of failing in the query
+            raise ApplicationError(ERROR_NUL.format(param=param), extra={"param": param})
     suites = Suite.objects.all()
-    if value.isdigit() and not version:
+    if value.isascii() and value.isdigit() and not version:
         suite = suites.filter(pk=int(value)).first()
     else:
         named = suites.filter(name=value)

@@ -78,6 +78,8 @@ def read_battles_csv(path: Path) -> BattleColumns:
         raise BattleFileError([f"{path}: not UTF-8 text (byte {error.start}): is it a CSV file?"]) from None
     except csv.Error as error:
         raise BattleFileError([f"{path}: not readable as CSV: {error}"]) from None
+    except OSError as error:
+        raise BattleFileError([f"{path}: cannot be read: {error.strerror or error}"]) from None
     if problems:
         raise BattleFileError(problems)
     if not columns.winner:

@@ -15,7 +15,8 @@ EXPLORER_LIMIT = 20
 
 @require_GET
 def disagreements_page(request: HttpRequest, name: str, version: str) -> HttpResponse:
-    suite = Suite.objects.filter(name=name, version=version).first()
+    # A NUL cannot be in a stored name (PostgreSQL text refuses it), so such a path names no suite.
+    suite = None if "\x00" in name + version else Suite.objects.filter(name=name, version=version).first()
     if suite is None:
         raise Http404(f"no suite {name} {version}")
     dimension = request.GET.get("dimension") or "overall"

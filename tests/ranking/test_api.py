@@ -63,6 +63,12 @@ def test_correlation_latest_and_history(computed) -> None:  # type: ignore[no-un
         ("/api/correlation/", {"suite": "99999"}, 404, 'suite "99999": no such suite'),
         ("/api/ratings/", {"suite": "{suite}", "dimension": "smell"}, 400, 'dimension "smell": unknown'),
         ("/api/correlation/history/", {"suite": "{suite}", "dimension": "taste"}, 400, 'dimension "taste": unknown'),
+        # Odd values that reach the database or int() must still be a 4xx with a message, never a 500.
+        ("/api/correlation/", {"suite": "9" * 30}, 404, "no such suite"),
+        ("/api/correlation/", {"suite": "\u00b2"}, 404, "no such suite"),
+        ("/api/ratings/", {"suite": "demo\x00"}, 400, "suite: contains a NUL character"),
+        ("/api/ratings/", {"suite": "{suite}", "version": "1\x00"}, 400, "version: contains a NUL character"),
+        ("/api/correlation/history/", {"suite": "{suite}", "dimension": "over\x00all"}, 400, "unknown"),
     ],
 )
 def test_unknown_suite_or_dimension_is_a_clear_4xx(scored, path, params, status, message) -> None:  # type: ignore[no-untyped-def]

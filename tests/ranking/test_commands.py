@@ -56,3 +56,23 @@ def test_missing_and_binary_files(tmp_path: Path) -> None:
     binary.write_bytes(b"\x00\xff\xfe\x9c" * 20)
     with pytest.raises(CommandError, match="not UTF-8 text"):
         run(str(binary))
+
+
+def test_bad_options_and_unreadable_files_get_a_message_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "battles.csv"
+    path.write_text("model_a,model_b,winner\nA,B,model_a\nB,A,tie\n")
+    with pytest.raises(CommandError, match="--seed: expected a whole number >= 0, got -1"):
+        run(str(path), "--seed", "-1")
+    with pytest.raises(CommandError, match="--bootstrap: expected a number of rounds >= 0"):
+        run(str(path), "--bootstrap", "-5")
+    with pytest.raises(CommandError, match="--confidence: expected a share between 0 and 1"):
+        run(str(path), "--confidence", "nan")
+    with pytest.raises(CommandError, match="is a folder"):
+        run(str(tmp_path))
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", refuse)
+    with pytest.raises(CommandError, match="cannot be read: Permission denied"):
+        run(str(path))

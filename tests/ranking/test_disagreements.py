@@ -53,3 +53,5 @@ def test_simulated_votes_are_labelled_and_bad_input_is_a_4xx(scored, few_rounds)
     assert "simulated" in html and "Metric weights fitted to these judgments" in html
     assert client.get(url, {"dimension": "smell"}).status_code == 400
     assert client.get(reverse("ranking:disagreements", args=["nope", "1"])).status_code == 404
+    # A NUL in the path cannot name a suite (PostgreSQL text cannot hold it): a 404, not a 500.
+    assert client.get(f"/suites/{scored.suite.name}%00/{scored.suite.version}/disagreements/").status_code == 404

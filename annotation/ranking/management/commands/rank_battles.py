@@ -35,6 +35,9 @@ class Command(BaseCommand):
             raise CommandError(f"--bootstrap: expected a number of rounds >= 0, got {rounds}")
         if not 0 < confidence < 1:
             raise CommandError(f"--confidence: expected a share between 0 and 1, got {confidence}")
+        seed = int(options["seed"])  # type: ignore[call-overload]
+        if seed < 0:
+            raise CommandError(f"--seed: expected a whole number >= 0, got {seed}")
         try:
             battles = read_battles_csv(Path(options["file"]))  # type: ignore[arg-type]
         except BattleFileError as error:
@@ -44,7 +47,7 @@ class Command(BaseCommand):
             raise CommandError("the file names fewer than two models")
         if rounds:
             result = bt.rate(
-                counts, ci="bootstrap", rounds=rounds, confidence=confidence, rng=np.random.default_rng(int(options["seed"]))  # type: ignore[call-overload]
+                counts, ci="bootstrap", rounds=rounds, confidence=confidence, rng=np.random.default_rng(seed)
             )
         else:
             result = bt.rate(counts, ci="sandwich", confidence=confidence)
