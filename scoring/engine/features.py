@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import fft as sfft
 
 HIST_BINS = 32
 # Camera motion moves the image by at most this fraction of its size per frame of lag (a fast pan
@@ -110,8 +111,8 @@ def global_motion(g: np.ndarray, a: np.ndarray, b: np.ndarray, spectra: np.ndarr
     else:
         spec_a, spec_b = spectra[a], spectra[b]
     cross = spec_b * np.conj(spec_a)
-    cross /= np.abs(cross) + 1e-9
-    corr = np.fft.ifft2(cross).real  # (P, h, w)
+    cross /= np.abs(cross) + np.float32(1e-9)
+    corr = sfft.irfft2(cross, s=(h, w), workers=1)  # (P, h, w), real: the spectra are of real frames
     flat = corr.reshape(corr.shape[0], -1)
     best = flat.argmax(axis=1)
     py, px = np.divmod(best, w)
@@ -126,30 +127,51 @@ def global_motion(g: np.ndarray, a: np.ndarray, b: np.ndarray, spectra: np.ndarr
 
 
 def frame_spectra(g: np.ndarray) -> np.ndarray:
-    """FFT of every mean-removed, Hann-windowed thumbnail (the window stops border wrap dominating)."""
+    """Real FFT (single precision) of every mean-removed, Hann-windowed thumbnail (the window stops
+    border wrap dominating); `global_motion` reads the phase correlation from these."""
     window = _hann2d(g.shape[1], g.shape[2])
-    centred = g - g.mean(axis=(1, 2), keepdims=True)
-    return np.fft.fft2(centred * window)
+    centred = g.astype(np.float32, copy=False) - g.mean(axis=(1, 2), keepdims=True, dtype=np.float32)
+    spectra: np.ndarray = sfft.rfft2(centred * window, workers=1)
+    return spectra
 
 
 def _warp_translate(g: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bilinear translation of each frame g[i] by (dy[i], dx[i]); returns warped frames and a validity mask."""
+    """Bilinear translation of each frame g[i] by (dy[i], dx[i]); returns warped frames and a validity mask.
+
+    Output pixel (r, c) reads g at (r - dy, c - dx), indices clamped to the frame (edge padding).
+    Frames are grouped by the integer part of their shift, so each group is plain slicing of the padded
+    stack (no per-pixel gather).
+    """
     p, h, w = g.shape
+    dy = np.asarray(dy, dtype=np.float32)
+    dx = np.asarray(dx, dtype=np.float32)
     ys = np.arange(h, dtype=np.float32)[None, :] - dy[:, None]  # source row for every output row
     xs = np.arange(w, dtype=np.float32)[None, :] - dx[:, None]
-    y0 = np.floor(ys)
-    x0 = np.floor(xs)
-    fy = (ys - y0)[:, :, None]
-    fx = (xs - x0)[:, None, :]
     valid = ((ys >= 0) & (ys <= h - 1))[:, :, None] & ((xs >= 0) & (xs <= w - 1))[:, None, :]
-    y0i = np.clip(y0.astype(np.int64), 0, h - 1)
-    x0i = np.clip(x0.astype(np.int64), 0, w - 1)
-    y1i = np.clip(y0i + 1, 0, h - 1)
-    x1i = np.clip(x0i + 1, 0, w - 1)
-    frames = np.arange(p)[:, None, None]
-    top = g[frames, y0i[:, :, None], x0i[:, None, :]] * (1 - fx) + g[frames, y0i[:, :, None], x1i[:, None, :]] * fx
-    bottom = g[frames, y1i[:, :, None], x0i[:, None, :]] * (1 - fx) + g[frames, y1i[:, :, None], x1i[:, None, :]] * fx
-    return top * (1 - fy) + bottom * fy, valid
+    out = np.empty(g.shape, dtype=np.result_type(g.dtype, np.float32))
+    if p == 0:
+        return out, valid
+    iy = np.floor(-dy).astype(np.int64)  # r - dy = r + iy + fy with 0 <= fy < 1
+    ix = np.floor(-dx).astype(np.int64)
+    fy = (-dy - iy).astype(np.float32)
+    fx = (-dx - ix).astype(np.float32)
+    # Far shifts read only clamped edge values: clamp them to one step beyond the frame (same values).
+    iy = np.clip(iy, -h, h)
+    ix = np.clip(ix, -w, w)
+    py = int(np.abs(iy).max()) + 1
+    px = int(np.abs(ix).max()) + 1
+    padded = np.pad(g, ((0, 0), (py, py), (px, px)), mode="edge")
+    keys = (iy + h) * (2 * w + 1) + (ix + w)
+    order = np.argsort(keys, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(keys[order])) + 1):
+        y0, x0 = py + int(iy[group[0]]), px + int(ix[group[0]])
+        sub = padded[group, y0 : y0 + h + 1, x0 : x0 + w + 1]
+        wy = fy[group, None, None]
+        wx = fx[group, None, None]
+        top = sub[:, :h, :w] + (sub[:, :h, 1:] - sub[:, :h, :w]) * wx
+        bottom = sub[:, 1:, :w] + (sub[:, 1:, 1:] - sub[:, 1:, :w]) * wx
+        out[group] = top + (bottom - top) * wy
+    return out, valid
 
 
 @dataclass(frozen=True)
