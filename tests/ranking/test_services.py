@@ -119,3 +119,20 @@ def test_beat_schedules_the_periodic_recomputation() -> None:
     app.loader.import_default_modules()
     assert entry["task"] == "ranking.recompute_periodic" and entry["task"] in app.tasks
     assert 0 < settings.MSAV_RANKING_DEBOUNCE_S < 5  # a burst must be recomputed within 5 s
+
+
+def test_the_fits_run_on_one_blas_thread(scored, few_rounds, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Many small solves: a multithreaded BLAS made a snapshot 4-5x slower on a busy 2-core machine.
+    from threadpoolctl import threadpool_info
+
+    seen: list[set[int]] = []
+    compute = services._dimension_snapshot_values
+
+    def spy(**kwargs):  # type: ignore[no-untyped-def]
+        seen.append({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"})
+        return compute(**kwargs)
+
+    monkeypatch.setattr(services, "_dimension_snapshot_values", spy)
+    judgments_create(simulated_votes(scored, votes=100, rng=np.random.default_rng(5)), annotators(2))
+    assert services.ranking_snapshot_compute(suite_id=scored.suite.pk, reason="test") is not None
+    assert seen and all(threads == {1} for threads in seen), seen
