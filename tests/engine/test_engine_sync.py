@@ -47,3 +47,29 @@ def test_unrelated_events_give_low_confidence(synth, tmp_path) -> None:
     metric = score_clip(clip.path, None).metrics["sync_offset"]
     assert metric.status == NOT_MEASURED
     assert "confidence" in metric.reason
+
+
+def test_a_steady_beat_tells_no_offset(tmp_path) -> None:
+    # Flashes and clicks every 0.6 s, the clicks 0.2 s late: every lag 0.2 + k x 0.6 s lines them all up
+    # (one event fewer at each end), so no single offset can be told and none is reported.
+    from tests.engine.engine_synth import SynthShot, click_track, make_clip
+
+    beats = tuple(round(0.5 + 0.6 * k, 2) for k in range(12))
+    clip = make_clip(
+        tmp_path / "beat.mp4",
+        [SynthShot("rocket", 4.0, "pan"), SynthShot("coffee", 4.0, "static")],
+        flashes_s=beats,
+        audio=click_track(8.0, beats, offset_s=0.2),
+    )
+    result = score_clip(clip.path, None)
+    metric, sync = result.metrics["sync_offset"], result.evidence["sync"]
+    assert metric.status == NOT_MEASURED, sync
+    assert sync["distinctness"] < 0.75
+    assert sync["rejected_offset_ms"] == pytest.approx(200.0, abs=600.0 + 40.0)
+
+
+def test_confidence_is_reported_with_its_parts(synth) -> None:
+    sync = score_clip(synth("sync_+0.2").path, None).evidence["sync"]
+    assert sync["peak_z"] > 4.0
+    assert sync["significance"] > 0.99 and sync["distinctness"] > 0.8
+    assert sync["confidence"] == pytest.approx(sync["significance"] * sync["distinctness"], abs=2e-4)

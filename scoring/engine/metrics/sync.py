@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import ndimage, signal
+from scipy import ndimage, signal, special
 
 from ..decode import DecodedClip
 from ..features import parabolic_peak, to_float
@@ -28,11 +28,13 @@ VISUAL_EVENT_MIN = 0.01
 EDGE_LAG_GUARD_S = 0.05
 EXCLUDE_S = 0.12  # the runner-up peak is looked for outside +-EXCLUDE_S of the main one
 EVENT_GAP_S = 0.25  # visual events closer than this count once
-FULL_CONFIDENCE_EVENTS = 3  # with fewer distinct visual events the confidence is scaled down
 # One event lines up with some onset at any lag; two already pin the lag when the audio onsets that
-# go with them are the loud ones (the margin term checks that no rival lag does as well).
+# go with them are the loud ones (distinctness checks that no rival lag does as well).
 MIN_VISUAL_EVENTS = 2
-MIN_CONFIDENCE = 0.4  # below this the offset is reported as not measured: a wrong offset costs more than none
+# Below this the offset is reported as not measured: a wrong offset costs more than none. Set above
+# every unrelated-audio control measured on real footage (excerpts of the music video with the sound of
+# another part of it, or white noise: confidence up to 0.55), below 0.77 where the demo clips start.
+MIN_CONFIDENCE = 0.75
 OFFSET_ZERO_S = 2.0  # MSAVBench: score = max(0, 1 - |dt| / 2 s)
 
 
@@ -44,6 +46,10 @@ class SyncEstimate:
     runner_up_correlation: float
     visual_events: int
     masked_frames: int
+    peak_z: float = 0.0  # the peak in standard deviations of the null correlation (see _correlation_null)
+    significance: float = 0.0
+    distinctness: float = 0.0
+    independent_lags: float = 0.0
 
 
 def audio_onset_envelope(mono: np.ndarray, rate: int, start_s: float, grid_t: np.ndarray) -> np.ndarray:
@@ -96,13 +102,35 @@ def _normalise(envelope: np.ndarray) -> np.ndarray:
     return (smooth - smooth.mean()) / std if std > 1e-12 else np.zeros_like(smooth)
 
 
+def _correlation_null(audio: np.ndarray, visual: np.ndarray, lag: int, exclude: int) -> tuple[float, float, int]:
+    """Mean, standard deviation and local-maximum count of the correlation of the two (normalised)
+    envelopes at every circular lag more than `exclude` away from `lag`.
+
+    A circular shift keeps each stream's own structure (its rhythm, its event rate, its loudness
+    changes) and only breaks their alignment, so these values are what the correlation looks like
+    when the sound has nothing to do with the picture: the null against which the peak is judged.
+    """
+    n = audio.size
+    circular = np.fft.irfft(np.fft.rfft(audio) * np.conj(np.fft.rfft(visual)), n) / n
+    distance = (np.arange(n) - lag) % n
+    far = (distance > exclude) & (distance < n - exclude)
+    values = circular[far] if np.count_nonzero(far) > 2 else circular
+    maxima, _ = signal.find_peaks(circular)
+    return float(values.mean()), float(values.std()), int(maxima.size)
+
+
 def estimate_offset(decoded: DecodedClip, seg: SegmentationResult, max_lag_s: float = MAX_LAG_S) -> SyncEstimate | None:
     """The global offset (positive: audio late), or None when either stream has no events to line up.
 
-    Confidence = height x margin x evidence: the peak correlation above 0.1 (full at 0.4), how far it
-    stands above the best rival lag more than EXCLUDE_S away (full at half the peak's height), and
-    the number of distinct visual events (full at FULL_CONFIDENCE_EVENTS); 0 when the best lag lies
-    within EDGE_LAG_GUARD_S of the searched range's edge.
+    Confidence = significance x distinctness, both measured against the correlation's own null (its
+    values at circular lags away from the peak, see _correlation_null; sd = their standard deviation):
+    - significance: the probability that none of the M roughly independent lags searched would reach
+      the peak's height z = (peak - null mean) / sd by chance, (1 - Q(z))^M, M = the null's local
+      maxima per lag x the lags searched (a smooth or rhythmic envelope has fewer independent lags);
+    - distinctness: erf((peak - best rival lag more than EXCLUDE_S away) / (2 sd)), about the
+      probability that the peak beats its runner-up not by noise (0 when they tie: a rhythm that
+      lines up every beat or bar tells no offset).
+    0 when the best lag lies within EDGE_LAG_GUARD_S of the searched range's edge.
     """
     grid_t = np.arange(0.0, decoded.duration_s, 1.0 / GRID_HZ)
     masked = seg.transition_mask(decoded.timestamps_s, guard_frames=2)
@@ -134,19 +162,24 @@ def estimate_offset(decoded: DecodedClip, seg: SegmentationResult, max_lag_s: fl
     interior = guard <= best < window.size - guard
     exclude = int(round(EXCLUDE_S * GRID_HZ))
     others = np.concatenate([window[: max(0, best - exclude)], window[best + exclude + 1 :]])
-    runner_up = float(others.max()) if others.size else 0.0
-    # Confident when the peak is both high (events line up) and unique (no rival lag does as well).
-    height = min(1.0, max(0.0, (peak - 0.1) / 0.3))
-    margin = min(1.0, max(0.0, (peak - max(runner_up, 0.0)) / max(0.5 * peak, 1e-9)))
-    # Two events line up with some onset at many lags by chance; confidence needs several.
-    evidence = min(1.0, events.size / FULL_CONFIDENCE_EVENTS)
+    null_mean, null_sd, null_maxima = _correlation_null(audio, visual, best - max_lag, exclude)
+    null_sd = max(null_sd, 1e-9)
+    runner_up = float(others.max()) if others.size else null_mean
+    z = (peak - null_mean) / null_sd
+    tries = max(1.0, null_maxima * window.size / grid_t.size)
+    significance = float((1.0 - 0.5 * special.erfc(z / np.sqrt(2.0))) ** tries)
+    distinctness = float(special.erf(max(0.0, peak - runner_up) / (2.0 * null_sd)))
     return SyncEstimate(
         offset_s=lag_s,
-        confidence=height * margin * evidence if interior else 0.0,
+        confidence=significance * distinctness if interior else 0.0,
         visual_events=int(events.size),
         peak_correlation=peak,
         runner_up_correlation=runner_up,
         masked_frames=int(masked.sum()),
+        peak_z=z,
+        significance=significance,
+        distinctness=distinctness,
+        independent_lags=tries,
     )
 
 
@@ -169,6 +202,10 @@ def sync_metric(decoded: DecodedClip, seg: SegmentationResult) -> tuple[MetricVa
         "confidence": round(estimate.confidence, 4),
         "peak_correlation": rounded(estimate.peak_correlation),
         "runner_up_correlation": rounded(estimate.runner_up_correlation),
+        "peak_z": round(estimate.peak_z, 2),
+        "significance": round(estimate.significance, 4),
+        "distinctness": round(estimate.distinctness, 4),
+        "independent_lags": round(estimate.independent_lags, 1),
         "max_lag_ms": MAX_LAG_S * 1000.0,
         "visual_events": estimate.visual_events,
         "masked_frames": estimate.masked_frames,
