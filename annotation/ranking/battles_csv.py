@@ -9,6 +9,8 @@ from pathlib import Path
 from annotation.stats.bradley_terry import WINNER_VALUES
 
 REQUIRED_COLUMNS = ("model_a", "model_b", "winner")
+# Older LMSYS Chatbot Arena exports spell both_bad "tie (bothbad)": read it as both_bad.
+WINNER_ALIASES = {"tie (bothbad)": "both_bad"}
 MAX_REPORTED_ERRORS = 20
 
 
@@ -60,6 +62,7 @@ def read_battles_csv(path: Path) -> BattleColumns:
                 model_a = row[position["model_a"]].strip()
                 model_b = row[position["model_b"]].strip()
                 winner = row[position["winner"]].strip()
+                winner = WINNER_ALIASES.get(winner, winner)
                 if not model_a or not model_b:
                     problems.append(f"{path}:{line}: {'model_a' if not model_a else 'model_b'}: empty model name")
                 elif model_a == model_b:

@@ -76,3 +76,11 @@ def test_bad_options_and_unreadable_files_get_a_message_not_a_traceback(tmp_path
     monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(CommandError, match="cannot be read: Permission denied"):
         run(str(path))
+
+
+def test_the_older_lmsys_spelling_of_both_bad_is_read(tmp_path: Path) -> None:
+    old = tmp_path / "old.csv"
+    old.write_text("model_a,model_b,winner\nA,B,model_a\nA,B,tie (bothbad)\nB,A,tie\n")
+    new = tmp_path / "new.csv"
+    new.write_text("model_a,model_b,winner\nA,B,model_a\nA,B,both_bad\nB,A,tie\n")
+    assert run(str(old), "--bootstrap", "0", "--json") == run(str(new), "--bootstrap", "0", "--json")
