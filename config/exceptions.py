@@ -24,6 +24,17 @@ class ApplicationError(Exception):
             self.status_code = status_code
 
 
+def validation_summary(errors: Any, where: str = "") -> list[str]:
+    """DRF's nested field errors as "field: why" lines, nested fields dotted ("votes.audio: ...")."""
+    if isinstance(errors, dict):
+        return [line for key, value in errors.items() for line in validation_summary(value, f"{where}.{key}" if where else str(key))]
+    if isinstance(errors, list):
+        if all(not isinstance(item, (dict, list)) for item in errors):
+            return [f"{where}: {' '.join(map(str, errors))}" if where else " ".join(map(str, errors))] if errors else []
+        return [line for index, item in enumerate(errors) for line in validation_summary(item, f"{where}[{index}]")]
+    return [f"{where}: {errors}" if where else str(errors)]
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render every refusal as {"message": ..., "extra": {...}} with a 4xx status."""
     if isinstance(exc, DjangoValidationError):
@@ -38,7 +49,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None:
         return None
     if isinstance(exc, drf_exceptions.ValidationError):
-        response.data = {"message": "Validation error", "extra": {"fields": response.data}}
+        summary = "; ".join(validation_summary(response.data))
+        message = f"Validation error: {summary}" if summary else "Validation error"
+        response.data = {"message": message, "extra": {"fields": response.data}}
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = {"message": str(response.data["detail"]), "extra": {}}
     return response

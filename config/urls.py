@@ -25,3 +25,5 @@ urlpatterns = [
     path("", include("annotation.ranking.urls")),
     path("", include("leaderboard.urls")),
 ]
+
+handler404 = "config.errors.not_found"

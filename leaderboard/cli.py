@@ -109,7 +109,7 @@ def api_message(response: requests.Response) -> str:
     if isinstance(body, dict) and body.get("message"):
         message = str(body["message"])
         fields = (body.get("extra") or {}).get("fields") if isinstance(body.get("extra"), dict) else None
-        if fields:
+        if fields and not message.startswith("Validation error:"):  # older servers sent the fields alone
             message += ": " + "; ".join(f"{name}: {' '.join(map(str, errs))}" for name, errs in fields.items())
         return f"{message} (HTTP {response.status_code})"
     return f"HTTP {response.status_code} from {response.url}"

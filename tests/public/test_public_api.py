@@ -210,7 +210,10 @@ def test_an_unknown_suite_is_a_404_that_lists_the_known_ones(client, suite) -> N
 
 def test_an_unsupported_format_is_refused(client, suite) -> None:  # type: ignore[no-untyped-def]
     response = client.get(API, {"format": "xml"})
-    assert response.status_code in (404, 406)
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["message"].startswith("format: unknown value 'xml'; expected one of:") and "csv" in body["message"]
+    assert body["extra"]["param"] == "format" and {"json", "csv"} <= set(body["extra"]["allowed"])
 
 
 def test_human_ratings_join_the_rows_with_interval_votes_and_simulated_flag(client, suite, field) -> None:  # type: ignore[no-untyped-def]
