@@ -78,12 +78,22 @@
       var group = d.breakdowns.filter(function (b) { return b.axis === axis; })[0];
       if (!group) return;
       var x = group.bars.map(function (b) { return b.value; });
+      // Slant the names only when, side by side, they would not fit under the bars.
+      var labelChars = x.length * Math.max.apply(null, x.map(function (v) { return String(v).length; }).concat([1]));
       Plotly.newPlot(el, [
         { type: "bar", name: d.model, x: x, y: group.bars.map(function (b) { return num(b.model); }), marker: { color: t.accent },
           hovertemplate: "%{x}: %{y:.3f}<extra>" + d.model + "</extra>" },
         { type: "bar", name: "field median", x: x, y: group.bars.map(function (b) { return num(b.median); }), marker: { color: t.second },
           hovertemplate: "%{x}: %{y:.3f}<extra>field median</extra>" },
-      ], baseLayout(t, { barmode: "group", yaxis: { range: [0, 1], title: { text: "overall" }, gridcolor: t.line } }), CONFIG);
+      ], baseLayout(t, {
+        barmode: "group",
+        yaxis: { range: [0, 1], title: { text: "overall" }, gridcolor: t.line },
+        // Long category names slant up-left and get the room they need; the legend sits above the bars,
+        // so slanted names can never run into it (or off the right edge).
+        xaxis: { gridcolor: t.line, linecolor: t.line, tickangle: labelChars > 40 ? -35 : 0, automargin: true },
+        legend: { orientation: "h", x: 0, y: 1.02, xanchor: "left", yanchor: "bottom" },
+        margin: { l: 56, r: 16, t: 60, b: 24 },  // room for the legend under the mode bar
+      }), CONFIG);
     },
 
     scatter: function (el, d, t) {
@@ -119,6 +129,7 @@
           { x: x, y: h.map(function (p) { return num(p[key + "_lower"]); }), mode: "lines", line: { width: 0 }, fill: "tonexty",
             fillcolor: color.replace(")", ", 0.15)").replace("rgb(", "rgba("), name: name + " 95%", hoverinfo: "skip" },
           { x: x, y: h.map(function (p) { return num(p[key]); }), mode: "lines+markers", name: name, line: { color: color, width: 2 },
+            marker: { size: 8 }, cliponaxis: false,  // a correlation of exactly 1 sits on the top edge: draw it whole
             hovertemplate: "%{x}<br>" + name + " %{y:.3f}<extra></extra>" },
         ];
       }
@@ -130,7 +141,7 @@
       }
       Plotly.newPlot(el, traces, baseLayout(t, {
         xaxis: xaxis,
-        yaxis: { range: [-1, 1], title: { text: "rank correlation" }, gridcolor: t.line },
+        yaxis: { range: [-1.05, 1.05], tickvals: [-1, -0.5, 0, 0.5, 1], title: { text: "rank correlation" }, gridcolor: t.line },
         shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: d.reference_spearman, y1: d.reference_spearman,
                    line: { color: t.muted, dash: "dash", width: 1.5 } }],
         annotations: [{ xref: "paper", x: 0, y: d.reference_spearman, xanchor: "left", yanchor: "bottom", showarrow: false,

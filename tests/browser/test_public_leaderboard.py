@@ -148,3 +148,26 @@ def test_agreement_charts_render_in_dark_mode(chromium, live_server, arena) -> N
     page.goto(f"{live_server.url}/")
     page.screenshot(path=str(SCREENSHOTS / "public-leaderboard-dark.png"), full_page=True)
     context.close()
+
+
+def test_every_column_fits_a_laptop_and_no_page_overflows_a_phone(chromium, live_server, arena) -> None:  # type: ignore[no-untyped-def]
+    suite = arena["suite"]
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/")
+    # Names wrap and the "simulated" badge goes under the rating: votes, prompts and engine are on screen.
+    widths = page.evaluate(
+        "(() => { const t = document.querySelector('table.leaderboard'); return [t.scrollWidth, t.parentElement.clientWidth]; })()"
+    )
+    assert widths[0] <= widths[1], widths
+    page.close()
+
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    for path in (f"/suites/{suite.name}/{suite.version}/models/aurora-av/", f"/suites/{suite.name}/{suite.version}/agreement/",
+                 f"/clips/{arena['clip'].pk}/"):
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("load")
+        # Wide tables scroll inside their own box; the page itself never gets wider than the phone.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    page.screenshot(path=str(SCREENSHOTS / "public-clip-phone.png"), full_page=True)
+    context.close()

@@ -158,6 +158,8 @@ def test_clip_page_shows_script_timeline_metrics_and_evidence(client, suite, dem
     assert re.search(r'class="marker [a-z]+ origin-detector" data-seek=', html)
     for name, metric in result.to_dict()["metrics"].items():
         assert name in html and metric["tool"] in html
+    # Long tool chains and version lists wrap in their cells instead of pushing the table off the page.
+    assert '<td class="tool"><code>' in html and '<td class="small version">' in html
     assert "Evidence" in html and "raw_candidates" in html
 
 
@@ -189,3 +191,15 @@ def test_agreement_page_refuses_an_unknown_dimension_with_the_reason(client, sui
     response = client.get(reverse("leaderboard:agreement", args=[suite.name, suite.version]), {"dimension": "smell"})
     assert response.status_code == 400
     assert "dimension: unknown value &#x27;smell&#x27;; expected one of: overall, video" in response.content.decode()
+
+
+def test_agreement_page_with_one_judged_model_says_why_there_is_no_heatmap(client, suite, field) -> None:  # type: ignore[no-untyped-def]
+    human_snapshot(suite, {"alpha": (1100, 1050, 1150, 60)})
+    from leaderboard.cache import leaderboard_cache_invalidate
+
+    leaderboard_cache_invalidate(suite_id=suite.pk)
+    html = client.get(reverse("leaderboard:agreement", args=[suite.name, suite.version])).content.decode()
+
+    assert 'data-chart="heatmap"' not in html  # a 1 x 1 matrix with no battles would draw an empty square
+    assert "the heatmap needs two public models judged against each other" in html
+
