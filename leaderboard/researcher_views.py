@@ -216,7 +216,11 @@ def _submission_upload(request: HttpRequest, archive_limit: upload_limits.Archiv
             status = 400
         if _wants_json(request) and form.errors:
             errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
-            message = "; ".join(f"{field}: {' '.join(errs)}" if field != "__all__" else " ".join(errs) for field, errs in errors.items())
+            # A refusal that already names its field ('archive "x.txt": ...') is not prefixed twice.
+            message = "; ".join(
+                " ".join(errs) if field == "__all__" or " ".join(errs).startswith(field) else f"{field}: {' '.join(errs)}"
+                for field, errs in errors.items()
+            )
             return JsonResponse({"message": message, "extra": {"fields": errors}}, status=status)
     return render(
         request,

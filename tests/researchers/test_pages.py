@@ -86,6 +86,7 @@ def test_the_upload_page_answers_the_progress_bar_script_in_json(actors, owner_m
     owner = actors["owner"].browser()
     page = owner.get("/submit/").content.decode()
     assert 'id="dropzone"' in page and 'id="upload-bar"' in page and "js/upload.js" in page
+    assert "until you publish it)</label>" in page  # the checkbox's label is a sentence, without a trailing colon
     payload = demo_archive(demo_dir, demo_models(demo_dir)[0]["slug"]).read_bytes()
 
     ok = owner.post(
@@ -102,6 +103,7 @@ def test_the_upload_page_answers_the_progress_bar_script_in_json(actors, owner_m
         HTTP_X_REQUESTED_WITH="XMLHttpRequest",
     )
     assert bad.status_code == 400 and "not a .zip or .tar.gz" in bad.json()["message"]
+    assert not bad.json()["message"].startswith("archive: archive")  # the field is named once
 
 
 def test_the_upload_page_stops_an_oversized_archive_while_receiving(actors, owner_model, suite, settings) -> None:  # type: ignore[no-untyped-def]
