@@ -237,7 +237,7 @@ def lag_distance(g: np.ndarray, hists: np.ndarray, lag: int, spectra: np.ndarray
     return out
 
 
-def blend_fraction(g: np.ndarray, start: int, end: int) -> np.ndarray:
+def blend_fraction(g: np.ndarray, start: int, end: int, spectra: np.ndarray | None = None) -> np.ndarray:
     """Per frame of a transition g[start..end], how far it has mixed from the outgoing frame
     g[start-1] towards the incoming frame g[end+1] (0 = outgoing, 1 = incoming).
 
@@ -251,8 +251,8 @@ def blend_fraction(g: np.ndarray, start: int, end: int) -> np.ndarray:
     if inner.size == 0 or before == after:
         return np.zeros(inner.size, dtype=np.float32)
     p0, p1 = max(0, before - 2), min(n - 1, after + 2)
-    out_motion = global_motion(g, np.array([p0]), np.array([before]))
-    in_motion = global_motion(g, np.array([after]), np.array([p1]))
+    out_motion = global_motion(g, np.array([p0]), np.array([before]), spectra)
+    in_motion = global_motion(g, np.array([after]), np.array([p1]), spectra)
     out_v = (out_motion.dy[0] / max(1, before - p0), out_motion.dx[0] / max(1, before - p0))
     in_v = (in_motion.dy[0] / max(1, p1 - after), in_motion.dx[0] / max(1, p1 - after))
     steps_out = (inner - before).astype(np.float32)
@@ -289,11 +289,11 @@ def blend_fraction(g: np.ndarray, start: int, end: int) -> np.ndarray:
     return fraction
 
 
-def _residual(g: np.ndarray, a: int, b: int) -> tuple[np.ndarray, float]:
+def _residual(g: np.ndarray, a: int, b: int, spectra: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """|g[b] - g[a]| (valid pixels) after the better of no motion and the estimated global translation
     (a wrong phase-correlation peak, e.g. locked on a new object, must not make everything look
     changed), and the Pearson correlation of the two frames under that alignment."""
-    motion = global_motion(g, np.array([a]), np.array([b]))
+    motion = global_motion(g, np.array([a]), np.array([b]), spectra)
     h, w = g.shape[1:]
     limit = min(MAX_SHIFT_FRACTION, MAX_SHIFT_PER_FRAME * abs(b - a))
     candidates = [(g[a], np.ones(g[a].shape, dtype=bool))]
@@ -324,11 +324,14 @@ class ChangeShape:
     unchanged_share: float  # share of pixels that did not change beyond the shot's own motion/noise level
 
 
-def change_shape(g: np.ndarray, a: int, b: int, reference: list[tuple[int, int]]) -> ChangeShape:
+def change_shape(
+    g: np.ndarray, a: int, b: int, reference: list[tuple[int, int]], spectra: np.ndarray | None = None
+) -> ChangeShape:
     """Compare frames a and b; `reference` pairs (inside the same shots) set the level of change that
-    motion and noise alone produce. An object popping in leaves most pixels unchanged, a cut does not."""
-    ref = [_residual(g, p, q)[0] for p, q in reference if 0 <= p < g.shape[0] and 0 <= q < g.shape[0] and p != q]
+    motion and noise alone produce. An object popping in leaves most pixels unchanged, a cut does not.
+    `spectra` (from `frame_spectra(g)`) saves recomputing the frames' FFTs."""
+    ref = [_residual(g, p, q, spectra)[0] for p, q in reference if 0 <= p < g.shape[0] and 0 <= q < g.shape[0] and p != q]
     level = float(np.percentile(np.concatenate(ref), 95)) if ref else 0.0
     tolerance = max(UNCHANGED_MIN_TOLERANCE, level)
-    diff, corr = _residual(g, a, b)
+    diff, corr = _residual(g, a, b, spectra)
     return ChangeShape(correlation=corr, unchanged_share=float(np.mean(diff < tolerance)))

@@ -59,6 +59,11 @@ GRADUAL_MIN_RUN = 3  # frames of DK above threshold
 GRADUAL_ELEVATION = 1.3  # D1 inside the transition exceeds the local level by this factor (twin comparison)
 GRADUAL_MIN_FRAMES = 2  # a transition spans at least this many frames of elevated change
 GRADUAL_MAX_UNCHANGED = 0.65  # looser than a cut's: the shots' own motion over the span adds tolerance
+GRADUAL_MERGE_GAP = 0.5  # x K: two spans this close with black (or white) between are one fade
+GRADUAL_END_RATIO = 0.8  # the frames either side of a transition differ by this x the threshold...
+GRADUAL_DECORRELATED = 0.5  # ...or, when their correlation is below this (different pictures),
+GRADUAL_END_RATIO_DECORRELATED = 0.5  # by this x the threshold
+GRADUAL_DECORRELATED_STRENGTH = 1.5  # (that relief only for a clear DK bump: 1.5x its threshold)
 CENTRE_AGREEMENT = 1.5  # frames: the blend fit's centre is trusted when it lies this near the span's middle
 CENTRE_SPAN_LAGS = 1.5  # ...or when the span is longer than this many K (a long, uneven transition)
 FADE_DEPTH = 0.5  # a fade's middle frame is at most half as bright (or as far from white) as its ends
@@ -310,7 +315,9 @@ def _detect_cuts(
         if ok_shape:
             # A cut replaces the whole picture: not the same picture brighter (a flash), not an object
             # popping into an otherwise unchanged frame. Within-shot pairs either side set the noise level.
-            shape = change_shape(g, int(i) - 1, int(i), [(int(i) - 3, int(i) - 2), (int(i) + 1, int(i) + 2)])
+            shape = change_shape(
+                g, int(i) - 1, int(i), [(int(i) - 3, int(i) - 2), (int(i) + 1, int(i) + 2)], spectra
+            )
             ok_shape = shape.correlation < CUT_MAX_CORRELATION and shape.unchanged_share < CUT_MAX_UNCHANGED
             partial = shape.correlation < CUT_MAX_CORRELATION and not ok_shape
         t = float(timestamps_s[i])
@@ -377,11 +384,16 @@ def _detect_gradual(
     floor = GRADUAL_ELEVATION * sig.b1 + 0.005  # D1 above this is "elevated" (twin comparison's low bar)
     runs = [part for run in _runs((strength >= WEAK_FRACTION) & ~explained) for part in _split_bumps(sig.dk, run, lag)]
     spans = [span for run in runs if (span := _locate(sig, strength, floor, run, cut_frames, n)) is not None]
-    # A fade shows as two bumps (out, in) whose spans touch: one transition. So do overlapping finds.
+    # A fade shows as two bumps (out, in) whose spans touch or lie a few black (or white) frames apart:
+    # one transition. So do overlapping finds.
+    level = g.mean(axis=(1, 2))
     merged: list[_Span] = []
     for span in sorted(spans, key=lambda x: x.start):
         last = merged[-1] if merged else None
-        if last is not None and span.start <= last.end + 2:
+        if last is not None and (
+            span.start <= last.end + 2
+            or (span.start <= last.end + GRADUAL_MERGE_GAP * lag and _dark_between(level, last, span))
+        ):
             last.end, last.hi = max(last.end, span.end), max(last.hi, span.hi)
             last.lo = min(last.lo, span.lo)
             last.centre = (last.start + last.end) / 2.0
@@ -409,7 +421,7 @@ def _detect_gradual(
             hi_pad -= 1
         if lo_pad > 1 and sig.d1[lo_pad - 1] >= floor[lo_pad - 1] and lo_pad < start:
             lo_pad += 1
-        centre = _refine_centre(g, lo_pad, hi_pad, span.centre)
+        centre = _refine_centre(g, lo_pad, hi_pad, span.centre, spectra)
         middle = (start + end + 1) / 2.0  # cut convention: the first frame of the second half
         if abs(centre - middle) > CENTRE_AGREEMENT and end - start + 1 <= CENTRE_SPAN_LAGS * lag:
             # Motion inside either shot biases the blend fit on real footage (measured: 3-5 frames late
@@ -417,11 +429,18 @@ def _detect_gradual(
             # the two disagree, the median with the DK bump's centre settles it.
             centre = float(np.median([centre, middle, span.centre]))
         magnitude_ratio = magnitude / float(threshold[min(n - 1, int(round(centre)) + lag // 2)])
-        if elevated < GRADUAL_MIN_FRAMES or magnitude_ratio < 0.8:
+        if elevated < GRADUAL_MIN_FRAMES or magnitude_ratio < GRADUAL_END_RATIO_DECORRELATED:
             continue  # no sustained change, or the two ends look alike
         # Like a cut, a transition replaces the whole picture: not a flash decaying (same picture,
         # darker), not an object fading in or out of an otherwise unchanged frame.
-        shape = change_shape(g, before, after, [(before - 2, before - 1), (after + 1, after + 2)])
+        shape = change_shape(g, before, after, [(before - 2, before - 1), (after + 1, after + 2)], spectra)
+        # The two ends must differ by about the local threshold; shots of one film often share their
+        # tones (a small histogram change), so ends that are clearly different pictures (decorrelated)
+        # need less.
+        decorrelated = shape.correlation < GRADUAL_DECORRELATED and span.peak >= GRADUAL_DECORRELATED_STRENGTH
+        needed = GRADUAL_END_RATIO_DECORRELATED if decorrelated else GRADUAL_END_RATIO
+        if magnitude_ratio < needed:
+            continue
         if shape.correlation >= CUT_MAX_CORRELATION or shape.unchanged_share >= GRADUAL_MAX_UNCHANGED:
             continue
         out.append(
@@ -437,6 +456,17 @@ def _detect_gradual(
             )
         )
     return out
+
+
+def _dark_between(level: np.ndarray, first: _Span, second: _Span) -> bool:
+    """True when the frames between two spans are a fade's middle: far darker (or brighter) than the
+    frames just outside both spans."""
+    n = level.shape[0]
+    outside = level[[max(0, first.start - 1), min(n - 1, second.end + 1)]]
+    between = level[first.end : second.start + 1]
+    dark = float(between.min()) < FADE_DEPTH * float(outside.min())
+    bright = 1.0 - float(between.max()) < FADE_DEPTH * (1.0 - float(outside.max()))
+    return dark or bright
 
 
 def _locate(
@@ -512,7 +542,7 @@ def _split_bumps(dk: np.ndarray, run: tuple[int, int], lag: int) -> list[tuple[i
     return [(edges[k], edges[k + 1] - 1) for k in range(len(edges) - 1) if edges[k + 1] - 1 >= edges[k]]
 
 
-def _refine_centre(g: np.ndarray, start: int, end: int, centre: float) -> float:
+def _refine_centre(g: np.ndarray, start: int, end: int, centre: float, spectra: np.ndarray | None = None) -> float:
     """The boundary inside the transition span g[start..end], in the cut convention (the index of the
     first frame that belongs to the new shot, fractional).
 
@@ -528,7 +558,7 @@ def _refine_centre(g: np.ndarray, start: int, end: int, centre: float) -> float:
         if 0 < k < inner.size - 1 and level[k] < FADE_DEPTH * min(level[0], level[-1]):
             offset = float(parabolic_peak(-level[k - 1 : k], -level[k : k + 1], -level[k + 1 : k + 2])[0])
             return float(inner[k]) + offset + 0.5
-    alpha = blend_fraction(g, start, end)
+    alpha = blend_fraction(g, start, end, spectra)
     crossing = np.flatnonzero(alpha >= 0.5)
     if crossing.size and crossing[0] > 0:
         j = int(crossing[0])
@@ -585,8 +615,9 @@ def review_candidates(
     candidates: list[Boundary], doubtful: list[Boundary], small_rgb: np.ndarray, fps: float
 ) -> tuple[list[Boundary], ExpertReview]:
     """Ask TransNet V2 about the uncertain candidates only: sub-threshold peaks and doubtful cuts. It may
-    accept one (probability >= 0.5) but never removes an accepted boundary (it misses ~15% of hard
-    cuts, and jump cuts entirely), so accepted boundaries are never sent."""
+    accept one (probability >= 0.5), which is then placed where its probability peaks, but never removes
+    an accepted boundary (it misses ~15% of hard cuts, and jump cuts entirely), so accepted boundaries
+    are never sent."""
     import time
 
     from .transnet import review_frames, transnet_version
@@ -604,16 +635,22 @@ def review_candidates(
     for c in uncertain:
         verdict = verdicts[c.frame]
         p = verdict.probability
+        # Where TransNet V2's probability peaks (within +-REACH frames), in seconds: the DSP centre of a
+        # faint gradual candidate can be a few frames off; the network's peak is its own estimate.
+        peak_time_s = c.time_s + (verdict.peak_frame - c.frame) / fps
         review.verdicts.append(
-            {"time_s": round(c.time_s, 4), "kind": c.kind, "origin": c.origin, "probability": round(p, 4)}
+            {"time_s": round(c.time_s, 4), "kind": c.kind, "origin": c.origin, "probability": round(p, 4),
+             "peak_time_s": round(peak_time_s, 4)}
         )
         updated = replace(c, expert_probability=p)
         if not c.accepted and p >= EXPERT_ACCEPT:
+            # Accepted at the network's peak: it located the boundary it vouches for.
             updated = replace(
                 updated, accepted=True, confidence=max(c.confidence, p), strength=max(c.strength, 1.0),
-                origin="transnet",
+                origin="transnet", frame=verdict.peak_frame, time_s=peak_time_s,
+                start_s=min(c.start_s, peak_time_s), end_s=max(c.end_s, peak_time_s),
             )
-            review.accepted.append(c.time_s)
+            review.accepted.append(peak_time_s)
         elif c.origin == "doubtful":
             continue  # turned down by both: not a candidate at all
         revised.append(updated)
