@@ -8,9 +8,11 @@ reads the same `SpeechActivity`, computed once per decoded clip and memoised on 
 
 from __future__ import annotations
 
+import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from scipy import ndimage, signal
@@ -36,6 +38,8 @@ DSP_VOICE_SHARE = 0.5
 DSP_MAX_FLATNESS = 0.35
 DSP_SYLLABIC_WINDOW_S = 0.5
 DSP_MIN_MODULATION_DB = 4.0
+
+T = TypeVar("T")
 
 EXPERT = "expert"
 DSP = "dsp"
@@ -84,44 +88,58 @@ class SpeechActivity:
 _MEMO: dict[int, tuple["weakref.ref[DecodedClip]", dict[str, Any]]] = {}
 
 
+_MEMO_LOCK = threading.Lock()  # the metric lanes (pipeline.score_clip) may ask for one value at once
+
+
 def clip_memo(decoded: DecodedClip) -> dict[str, Any]:
     """A scratch dict that lives as long as the decoded clip: values computed once per clip."""
     key = id(decoded)
-    entry = _MEMO.get(key)
-    if entry is not None and entry[0]() is decoded:
-        return entry[1]
-    store: dict[str, Any] = {}
+    with _MEMO_LOCK:
+        entry = _MEMO.get(key)
+        if entry is not None and entry[0]() is decoded:
+            return entry[1]
+        store: dict[str, Any] = {}
 
-    def forget(_ref: "weakref.ref[DecodedClip]") -> None:
-        _MEMO.pop(key, None)
+        def forget(_ref: "weakref.ref[DecodedClip]") -> None:
+            _MEMO.pop(key, None)
 
-    _MEMO[key] = (weakref.ref(decoded, forget), store)
-    return store
+        _MEMO[key] = (weakref.ref(decoded, forget), store)
+        return store
+
+
+def memoised(decoded: DecodedClip, key: str, compute: Callable[[], T]) -> T:
+    """`compute()` once per clip and key, even when two metric lanes ask for it at the same time.
+
+    One lock per key: a computation may ask for another memoised value (speech activity reads the
+    16 kHz audio, which reads the mono mix), always down that one order, so no two lanes deadlock."""
+    memo = clip_memo(decoded)
+    if key not in memo:
+        with _MEMO_LOCK:
+            lock = memo.setdefault(f"lock:{key}", threading.Lock())
+        with lock:
+            if key not in memo:
+                memo[key] = compute()
+    value: T = memo[key]
+    return value
 
 
 def mono(decoded: DecodedClip) -> np.ndarray:
     """`decoded.audio_mono`, mixed once per clip (the property mixes the channels on every access)."""
-    memo = clip_memo(decoded)
-    if "mono" not in memo:
-        memo["mono"] = decoded.audio_mono
-    out: np.ndarray = memo["mono"]
-    return out
+    return memoised(decoded, "mono", lambda: decoded.audio_mono)
 
 
 def audio_16k(decoded: DecodedClip) -> np.ndarray:
     """The clip's mono mix at 16 kHz (float32), resampled once from the decoded audio and memoised."""
-    memo = clip_memo(decoded)
-    cached = memo.get("audio_16k")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    mixed = mono(decoded)
-    if mixed.size == 0:
-        out = np.zeros(0, dtype=np.float32)
-    else:
+
+    def resample() -> np.ndarray:
+        mixed = mono(decoded)
+        if mixed.size == 0:
+            return np.zeros(0, dtype=np.float32)
         g = np.gcd(SPEECH_RATE, decoded.audio_rate)
-        out = signal.resample_poly(mixed, SPEECH_RATE // g, decoded.audio_rate // g).astype(np.float32)
-    memo["audio_16k"] = out
-    return out
+        out: np.ndarray = signal.resample_poly(mixed, SPEECH_RATE // g, decoded.audio_rate // g).astype(np.float32)
+        return out
+
+    return memoised(decoded, "audio_16k", resample)
 
 
 def segments_from_decisions(active: np.ndarray, start_s: float, frame_s: float = FRAME_S) -> tuple[tuple[float, float], ...]:
@@ -227,12 +245,9 @@ def detect_speech(decoded: DecodedClip, *, use_expert_models: bool = True) -> Sp
 
 def speech_activity(decoded: DecodedClip, *, use_expert_models: bool = True) -> SpeechActivity:
     """`detect_speech`, computed once per decoded clip and path, then reused by every caller."""
-    memo = clip_memo(decoded)
-    key = f"speech_activity:{use_expert_models}"
-    if key not in memo:
-        memo[key] = detect_speech(decoded, use_expert_models=use_expert_models)
-    activity: SpeechActivity = memo[key]
-    return activity
+    return memoised(
+        decoded, f"speech_activity:{use_expert_models}", lambda: detect_speech(decoded, use_expert_models=use_expert_models)
+    )
 
 
 def speech_audio(decoded: DecodedClip, activity: SpeechActivity, start_s: float, end_s: float) -> np.ndarray:

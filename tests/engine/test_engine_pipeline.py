@@ -64,13 +64,15 @@ def test_evidence(scored) -> None:
     assert metrics["shot_boundary_timing"].value > 0.9
 
 
-def test_scoring_a_15_s_clip_is_fast(scored) -> None:
+def test_scoring_reports_the_time_of_every_stage(scored) -> None:
+    # Speed is measured by `make bench-scoring` against PyAV's decode-only time, not asserted here.
     clip, result = scored
-    assert set(result.timings) >= {"probe", "decode", "segmentation", "metrics_video", "metrics_audio", "total"}
-    # The DSP path (expert models load once per process and are benchmarked separately): well under 1 s
-    # on a quiet machine (~0.5 s measured); generous here for loaded CI runners.
-    dsp = score_clip(clip.path, None, config=EngineConfig(use_expert_models=False))
-    assert dsp.timings["total"] < 3.0, dsp.timings
+    lanes = {"metrics_video", "metrics_consistency", "metrics_audio", "metrics_sync", "metrics_shot"}
+    assert set(result.timings) >= {"probe", "decode", "segmentation", "metrics", "total"} | lanes
+    assert all(value >= 0 for value in result.timings.values())
+    # The two metric lanes run side by side: their wall time is at most the sum of their stages.
+    assert result.timings["metrics"] <= sum(result.timings[name] for name in lanes if name in result.timings) + 0.05
+    assert result.timings["total"] >= result.timings["decode"] + result.timings["metrics"]
 
 
 def test_missing_shots_are_penalised(synth, make_script) -> None:
