@@ -401,13 +401,20 @@ def _detect_gradual(
         else:
             merged.append(span)
 
-    out = []
-    for span in merged:
+    out: list[Boundary] = []
+    if not merged:
+        return out
+    # Endpoint check: the frames either side of the transition must really differ (a flash does not);
+    # the distances of every span's two ends in one vectorised call.
+    befores = np.array([max(0, span.start - 1) for span in merged])
+    afters = np.array([min(n - 1, span.end + 1) for span in merged])
+    magnitudes = pair_distance(g, hists, befores, afters, spectra).combined
+    elevated_frames = sig.d1 >= floor
+    for k, span in enumerate(merged):
         start, end = span.start, span.end
-        elevated = int(np.count_nonzero(sig.d1[start : end + 1] >= floor[start : end + 1]))
-        before, after = max(0, start - 1), min(n - 1, end + 1)
-        # Endpoint check: the frames either side of the transition must really differ (a flash does not).
-        magnitude = float(pair_distance(g, hists, np.array([before]), np.array([after]), spectra).combined[0])
+        elevated = int(np.count_nonzero(elevated_frames[start : end + 1]))
+        before, after = int(befores[k]), int(afters[k])
+        magnitude = float(magnitudes[k])
         # Fit the blend between ends a little outside the span (a dissolve's faint tails barely raise D1,
         # and extra frames of either shot do not bias the motion-extrapolated fit), over quiet frames only,
         # and with quiet end frames, so a neighbouring flash or pop cannot become an end.
@@ -421,8 +428,18 @@ def _detect_gradual(
             hi_pad -= 1
         if lo_pad > 1 and sig.d1[lo_pad - 1] >= floor[lo_pad - 1] and lo_pad < start:
             lo_pad += 1
-        centre = _refine_centre(g, lo_pad, hi_pad, span.centre, spectra)
         middle = (start + end + 1) / 2.0  # cut convention: the first frame of the second half
+        # The centre found below lies in [lo_pad - 1, hi_pad + 2] or at span.centre or middle: where the
+        # ends' change falls short of half of even the lowest threshold it could be judged by, the
+        # (costly) blend fit is skipped; the verdict is the same.
+        lowest = min(lo_pad - 1, int(np.floor(min(span.centre, middle))))
+        highest = max(hi_pad + 2, int(np.ceil(max(span.centre, middle))))
+        thresholds = threshold[max(0, lowest + lag // 2) : max(0, min(n - 1, highest + lag // 2)) + 1]
+        if elevated < GRADUAL_MIN_FRAMES or (
+            thresholds.size and magnitude < GRADUAL_END_RATIO_DECORRELATED * float(thresholds.min())
+        ):
+            continue
+        centre = _refine_centre(g, lo_pad, hi_pad, span.centre, spectra)
         if abs(centre - middle) > CENTRE_AGREEMENT and end - start + 1 <= CENTRE_SPAN_LAGS * lag:
             # Motion inside either shot biases the blend fit on real footage (measured: 3-5 frames late
             # on spliced dissolves), and it stretches the span of elevated change on its side; when
