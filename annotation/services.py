@@ -13,15 +13,17 @@ from __future__ import annotations
 import logging
 import math
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 from uuid import UUID
 
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -51,6 +53,11 @@ PAIRS_RESYNC_AFTER_S = 60
 PAIRS_RESYNC_EMPTY_AFTER_S = 5
 # Model-pair sampling weights are recomputed (a Bradley-Terry fit) at most this often per campaign.
 SAMPLING_WEIGHTS_TTL_S = 15
+# ... and held in each web process this long (no cache round trip per request).
+SAMPLING_WEIGHTS_LOCAL_S = 3
+_SAMPLING_LOCAL: dict[int, tuple[float, dict[tuple[int, int], float]]] = {}
+# Campaigns known (in this process) to have pairs: once true, true for good.
+_CAMPAIGNS_WITH_PAIRS: set[int] = set()
 # How many of the sampled model pairs the assignment query orders explicitly; the rest share one rank.
 SAMPLING_RANKED_PAIRS = 6
 
@@ -238,11 +245,13 @@ def campaign_pairs_resync_if_stale(*, campaign: Campaign, now: datetime) -> None
     if campaign.pairs_synced_at is not None and (now - campaign.pairs_synced_at).total_seconds() <= PAIRS_RESYNC_EMPTY_AFTER_S:
         return
     has_pairs_key = f"annotation:has-pairs:{campaign.pk}"  # once true, true for good: spare the query
-    if not cache.get(has_pairs_key):
-        if not Pair.objects.filter(campaign=campaign, kind=Pair.Kind.REGULAR).exists():
-            campaign_pairs_sync(campaign=campaign)
-            return
-        cache.set(has_pairs_key, True, None)
+    if campaign.pk not in _CAMPAIGNS_WITH_PAIRS:  # ... and, once seen in this process, the cache round trip
+        if not cache.get(has_pairs_key):
+            if not Pair.objects.filter(campaign=campaign, kind=Pair.Kind.REGULAR).exists():
+                campaign_pairs_sync(campaign=campaign)
+                return
+            cache.set(has_pairs_key, True, None)
+        _CAMPAIGNS_WITH_PAIRS.add(campaign.pk)
     if campaign.pairs_synced_at is not None and (now - campaign.pairs_synced_at).total_seconds() <= PAIRS_RESYNC_AFTER_S:
         return
     won = Campaign.objects.filter(pk=campaign.pk, pairs_synced_at=campaign.pairs_synced_at).update(pairs_synced_at=now)
@@ -301,11 +310,19 @@ def member_set_status(*, member: CampaignMember, status: str, reason: str) -> Ca
 
 
 def _member_for_tasks(*, campaign: Campaign, user: Any) -> CampaignMember:
-    if not user_has_role(user, Role.ANNOTATOR):
+    # One query for the membership and the annotator role together (the common case: a member asking again);
+    # a first-timer or a member without the role falls back to the separate role check.
+    member = (
+        CampaignMember.objects.filter(campaign=campaign, user=user)
+        .annotate(has_annotator_role=Exists(Group.objects.filter(user=OuterRef("user_id"), name=Role.ANNOTATOR.value)))
+        .first()
+    )
+    if (member is None or not member.has_annotator_role) and not user_has_role(user, Role.ANNOTATOR):
         raise ApplicationError(MSG_NOT_ANNOTATOR, status_code=403)
     if not campaign.is_active:
         raise ApplicationError(f"campaign {campaign.name!r} is closed", status_code=409)
-    member = _campaign_join_annotator(campaign=campaign, user=user)  # the role was checked just above
+    if member is None or member.status == CampaignMember.Status.INVITED:
+        member = _campaign_join_annotator(campaign=campaign, user=user)  # the role was checked just above
     if member.status == CampaignMember.Status.SUSPENDED:
         raise ApplicationError(
             MSG_SUSPENDED.format(name=campaign.name, reason=member.status_reason or "gold accuracy too low"),
@@ -342,9 +359,17 @@ def model_pair_order(*, campaign: Campaign, rng: random.Random) -> list[tuple[in
 
 
 def _sampling_probabilities(*, campaign: Campaign) -> dict[tuple[int, int], float]:
+    """The active sampler's model-pair probabilities: fitted at most once per SAMPLING_WEIGHTS_TTL_S for all web
+    processes (the shared cache), and held in this process for SAMPLING_WEIGHTS_LOCAL_S (spares a cache round
+    trip per request; the weights are a few seconds old either way)."""
+    monotonic = time.monotonic()
+    local = _SAMPLING_LOCAL.get(campaign.pk)
+    if local is not None and local[0] > monotonic:
+        return local[1]
     key = f"annotation:sampling:{campaign.pk}"
     cached = cache.get(key)
     if cached is not None:
+        _SAMPLING_LOCAL[campaign.pk] = (monotonic + SAMPLING_WEIGHTS_LOCAL_S, cached)
         return cached
     from annotation import selectors
 
@@ -353,6 +378,7 @@ def _sampling_probabilities(*, campaign: Campaign) -> dict[tuple[int, int], floa
     weights = sampling.pair_probabilities(counts, floor=sampling.DEFAULT_FLOOR)
     probabilities = {(model_ids[i], model_ids[j]): p for (i, j), p in weights.items()}
     cache.set(key, probabilities, SAMPLING_WEIGHTS_TTL_S)
+    _SAMPLING_LOCAL[campaign.pk] = (monotonic + SAMPLING_WEIGHTS_LOCAL_S, probabilities)
     return probabilities
 
 
@@ -431,15 +457,22 @@ def task_next(*, campaign: Campaign, user: Any, now: datetime | None = None, rng
     now = now or timezone.now()
     rng = rng or random.Random()
     _member_for_tasks(campaign=campaign, user=user)
-    active = Task.objects.filter(campaign=campaign, annotator=user, state=Task.State.ACTIVE).first()
-    if active is not None:
-        if active.expires_at > now:
-            return NextTask(task=active, resumed=True)
-        _expire_own_task(task=active, now=now)
-    from annotation import selectors
-
-    # One count serves both the daily limit and the progress the API answers with (a new task changes neither).
-    progress = selectors.annotator_progress(campaign=campaign, user=user, now=now)
+    # One query finds the annotator's active task (if any) and counts their submitted ones: the count serves both
+    # the daily limit and the progress the API answers with (a new or resumed task changes neither).
+    counts = Task.objects.filter(
+        campaign=campaign, annotator=user, state__in=[Task.State.ACTIVE, Task.State.SUBMITTED]
+    ).aggregate(
+        total=Count("id", filter=Q(state=Task.State.SUBMITTED)),
+        today=Count("id", filter=Q(state=Task.State.SUBMITTED, finished_at__gte=day_start_utc(now))),
+        active_id=Max("id", filter=Q(state=Task.State.ACTIVE)),
+    )
+    progress = {"done_today": counts["today"], "done_total": counts["total"], "daily_limit": campaign.daily_limit}
+    if counts["active_id"] is not None:
+        active = Task.objects.filter(pk=counts["active_id"], state=Task.State.ACTIVE).first()
+        if active is not None:
+            if active.expires_at > now:
+                return NextTask(task=active, resumed=True, progress=progress)
+            _expire_own_task(task=active, now=now)
     if progress["done_today"] >= campaign.daily_limit:
         raise ApplicationError(MSG_DAILY_LIMIT.format(limit=campaign.daily_limit, name=campaign.name), status_code=429)
     campaign_pairs_resync_if_stale(campaign=campaign, now=now)

@@ -46,46 +46,87 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _client_process(args: tuple[str, list[str], int, float, float, str]) -> list[tuple[str, float, int]]:
-    """One client process: a thread per annotator token, looping next -> judgments until the deadline."""
-    import threading
+def _proc_cpu_s(pid: int) -> float:
+    """utime + stime of a live process, in seconds (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    import requests
+
+def _tree_cpu_s(root: int) -> float:
+    """CPU seconds of a process and its live children (gunicorn's master and workers)."""
+    total = _proc_cpu_s(root)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == root:
+                total += _proc_cpu_s(int(entry.name))
+    return total
+
+
+def _client_process(args: tuple[str, list[str], int, float, float, str]) -> tuple[list[tuple[str, float, int]], float]:
+    """One client process: a thread per annotator token, looping next -> judgments until the deadline, on one
+    keep-alive HTTP/1.1 connection per annotator (http.client: the client's own CPU is kept small, since it
+    shares the 2 cores with the server). Returns the timings and the CPU seconds this process used."""
+    import http.client
+    import resource
+    import threading
 
     base, tokens, campaign_id, deadline, replay_share, dims_json = args
     dimensions = json.loads(dims_json)
+    host, port = urlparse(base).hostname or "127.0.0.1", urlparse(base).port or 80
     results: list[tuple[str, float, int]] = []
     lock = threading.Lock()
 
     def annotator(token: str, index: int) -> None:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Token {token}"
+        connection = http.client.HTTPConnection(host, port, timeout=60)
+        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json", "Connection": "keep-alive"}
+
+        def call(method: str, path: str, body: object = None) -> tuple[int, bytes]:
+            payload = json.dumps(body).encode() if body is not None else None
+            for attempt in (0, 1):
+                try:
+                    connection.request(method, path, body=payload, headers=headers)
+                    response = connection.getresponse()
+                    return response.status, response.read()
+                except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                    connection.close()  # the server closed an idle keep-alive connection: reconnect once
+                    if attempt:
+                        raise
+            raise AssertionError("unreachable")
+
         local: list[tuple[str, float, int]] = []
         count = 0
         if campaign_id < 0:  # the peer: the platform's lightest request (one SELECT 1) on the same stack
             while time.time() < deadline:
                 started = time.perf_counter()
-                response = session.get(f"{base}/healthz", timeout=60)
-                local.append(("healthz", time.perf_counter() - started, response.status_code))
+                status, _ = call("GET", "/healthz")
+                local.append(("healthz", time.perf_counter() - started, status))
             with lock:
                 results.extend(local)
             return
         while time.time() < deadline:
             started = time.perf_counter()
-            response = session.post(f"{base}/api/annotation/next/", json={"campaign": campaign_id}, timeout=60)
-            local.append(("next", time.perf_counter() - started, response.status_code))
-            if response.status_code != 200 or response.json()["task"] is None:
+            status, content = call("POST", "/api/annotation/next/", {"campaign": campaign_id})
+            local.append(("next", time.perf_counter() - started, status))
+            if status != 200 or json.loads(content)["task"] is None:
                 break
-            task = response.json()["task"]
+            task = json.loads(content)["task"]
             outcomes = ("a", "b", "both_good", "both_bad")
             votes = {d: {"outcome": outcomes[(count + k + index) % 4]} for k, d in enumerate(dimensions)}
             body = {"task": task["id"], "votes": votes, "client_elapsed_ms": 1000}
             sends = 2 if (count * 7919 + index) % 100 < replay_share * 100 else 1
             for attempt in range(sends):
                 started = time.perf_counter()
-                response = session.post(f"{base}/api/annotation/judgments/", json=body, timeout=60)
-                local.append(("replay" if attempt else "judgments", time.perf_counter() - started, response.status_code))
+                status, _ = call("POST", "/api/annotation/judgments/", body)
+                local.append(("replay" if attempt else "judgments", time.perf_counter() - started, status))
             count += 1
+        connection.close()
         with lock:
             results.extend(local)
 
@@ -94,7 +135,8 @@ def _client_process(args: tuple[str, list[str], int, float, float, str]) -> list
         thread.start()
     for thread in threads:
         thread.join()
-    return results
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return results, usage.ru_utime + usage.ru_stime
 
 
 class Command(BaseCommand):
@@ -127,6 +169,7 @@ class Command(BaseCommand):
         env = {
             **os.environ, "DATABASE_URL": bench_url, "CELERY_BROKER_URL": redis_url, "VAR_DIR": str(var_dir),
             "MEDIA_ROOT": str(var_dir / "media"), "DB_CONN_MAX_AGE": "60", "LOG_LEVEL": "WARNING", "DEBUG": "false",
+            "CACHE_URL": redis_url,  # as in production (docker/compose.yml): the cache every web process shares
         }
         self._admin_sql(database_url, f'CREATE DATABASE "{bench_db}"')
         gunicorn = None
@@ -149,8 +192,15 @@ class Command(BaseCommand):
             )
             base = f"http://127.0.0.1:{port}"
             self._wait_up(base)
-            peer, peer_elapsed = self._drive(base, {**world, "campaign": -1}, {**options, "seconds": options["peer_seconds"]})
-            results, elapsed = self._drive(base, world, options)
+            peer, peer_elapsed, _ = self._drive(base, {**world, "campaign": -1}, {**options, "seconds": options["peer_seconds"]})
+            pg_before = self._pg_backend_cpu(bench_url)
+            gunicorn_before = _tree_cpu_s(gunicorn.pid)
+            results, elapsed, client_cpu = self._drive(base, world, options)
+            cpu = {
+                "clients": client_cpu,
+                "gunicorn": _tree_cpu_s(gunicorn.pid) - gunicorn_before,
+                "postgres": sum(self._pg_backend_cpu(bench_url).values()) - sum(pg_before.values()),
+            }
         finally:
             if gunicorn is not None:
                 os.killpg(gunicorn.pid, signal.SIGTERM)
@@ -165,7 +215,7 @@ class Command(BaseCommand):
             if not options["keep"]:
                 self._admin_sql(database_url, f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
                 shutil.rmtree(var_dir, ignore_errors=True)
-        self._report(results, elapsed, counts, world, options)
+        self._report(results, elapsed, counts, world, options, cpu)
         healthz = [seconds for name, seconds, status in peer if name == "healthz" and status == 200]
         if healthz:
             healthz.sort()
@@ -211,7 +261,17 @@ class Command(BaseCommand):
             time.sleep(0.25)
         raise CommandError("gunicorn did not come up within 30 s")
 
-    def _drive(self, base: str, world: dict, options: dict) -> tuple[list[tuple[str, float, int]], float]:  # type: ignore[type-arg]
+    def _pg_backend_cpu(self, bench_url: str) -> dict[int, float]:
+        """CPU seconds so far of the PostgreSQL backends serving the bench's database (same machine), by pid."""
+        import psycopg
+
+        with psycopg.connect(bench_url, autocommit=True) as connection:
+            pids = [row[0] for row in connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )]
+        return {pid: _proc_cpu_s(pid) for pid in pids}
+
+    def _drive(self, base: str, world: dict, options: dict) -> tuple[list[tuple[str, float, int]], float, float]:  # type: ignore[type-arg]
         processes = int(options["client_processes"])
         tokens = world["tokens"]
         shares = [tokens[i::processes] for i in range(processes)]
@@ -219,10 +279,11 @@ class Command(BaseCommand):
         deadline = started + float(options["seconds"])
         jobs = [(base, share, world["campaign"], deadline, float(options["replay_share"]), json.dumps(world["dimensions"])) for share in shares]
         with multiprocessing.get_context("spawn").Pool(processes) as pool:
-            results = [row for chunk in pool.map(_client_process, jobs) for row in chunk]
-        return results, time.time() - started
+            chunks = pool.map(_client_process, jobs)
+        elapsed = time.time() - started
+        return [row for rows, _ in chunks for row in rows], elapsed, sum(cpu for _, cpu in chunks)
 
-    def _report(self, results: list, elapsed: float, counts: dict, world: dict, options: dict) -> None:  # type: ignore[type-arg]
+    def _report(self, results: list, elapsed: float, counts: dict, world: dict, options: dict, cpu: dict) -> None:  # type: ignore[type-arg]
         def latency(kind: str) -> str:
             values = sorted(seconds for name, seconds, _ in results if name == kind)
             if not values:
@@ -239,22 +300,38 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{options['annotators']} simulated annotators in {options['client_processes']} client processes; gunicorn "
             f"{options['gunicorn_workers']} workers x {options['gunicorn_threads']} threads; {os.cpu_count()} CPU cores "
-            f"shared by the clients, gunicorn, PostgreSQL and Redis; campaign of {world['pairs']} pairs x overlap {options['overlap']}"
+            f"shared by the clients, gunicorn, PostgreSQL and Redis; campaign of {world['pairs']} pairs x overlap {options['overlap']}, "
+            f"{dims} dimensions, minimum watch time 0 (the seeded clips have no media to watch; the server still runs "
+            f"its watch-time check on every post)"
         )
         # Two honest units: a post answers one task (a clip pair) on every dimension at once; a judgment row is one
         # pairwise judgment on one dimension (A / B / both good / both bad), the unit of MSAVBench's human study.
         self.stdout.write(f"accepted judgment posts (tasks, all {dims} dimensions at once): {accepted} in {elapsed:.1f} s = "
                           f"{accepted / elapsed:.1f} posts/s")
+        rows_per_s = accepted * dims / elapsed
         self.stdout.write(f"judgment rows stored (one per dimension, MSAVBench's unit): {accepted * dims} = "
-                          f"{accepted * dims / elapsed:.1f} judgments/s (issue target: >= 300/s on 2 cores)")
+                          f"{rows_per_s:.1f} judgments/s")
+        self.stdout.write(f"issue target: >= 300 judgments/s on 2 cores, compared to the judgment rows/s (not posts/s): "
+                          f"{'met' if rows_per_s >= 300 else 'NOT met'}")
         for kind in ("next", "judgments", "replay"):
             self.stdout.write("  " + latency(kind))
-        self.stdout.write(f"  refused judgment posts: {refused}; server errors (5xx): {errors}; replays answered 200: {replays_ok}")
+        replays = sum(1 for name, _, _ in results if name == "replay")
+        self.stdout.write(f"  refused judgment posts: {refused}; server errors (5xx): {errors}; replays answered 200: "
+                          f"{replays_ok} of {replays}")
+        if accepted:
+            per_post = {name: seconds * 1000 / accepted for name, seconds in cpu.items()}
+            self.stdout.write(
+                "  CPU per accepted post (next + judgments + its share of replays): "
+                + ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_post.items())
+                + f"; total {sum(per_post.values()):.1f} ms of the {os.cpu_count()} cores' "
+                f"{(os.cpu_count() or 1) * elapsed * 1000 / accepted:.1f} ms; load average at the end {os.getloadavg()[0]:.1f}"
+            )
         ok = (
             counts["submitted_tasks"] == accepted
             and counts["judgment_rows"] == accepted * dims
             and counts["max_per_pair"] <= options["overlap"]
             and counts["duplicate_rows"] == 0
+            and replays_ok == replays
         )
         self.stdout.write(
             f"count check: {counts['submitted_tasks']} submitted tasks in the database for {accepted} accepted posts, "
