@@ -437,13 +437,18 @@ class ReapResult:
     submissions_settled: list[int] = field(default_factory=list)
 
 
-def pipeline_reap_stalled(*, now: datetime) -> ReapResult:
+def pipeline_reap_stalled(*, now: datetime, scoring_backlog: int | None = None) -> ReapResult:
     """Find work that stalled and say what to enqueue again, so nothing stays in flight forever.
 
     Uploads whose validation was never queued (broker down) or whose validating worker died; clips
     stuck queued or scoring past the deadline (re-queued, or failed with the reason after the last
     attempt); and submissions (being scored or re-scored) whose every clip is settled but whose last
     join was lost. A submission whose aggregation itself fails is failed with the reason.
+
+    `scoring_backlog` is how many messages the broker's scoring queue holds (None: unknown). While it
+    holds any, a clip still `queued` past the deadline is most likely waiting its turn behind a long
+    backlog, not lost: it is left alone rather than queued once more every round (a lost message, as
+    after a broker restart, leaves the queue empty, and the clip is re-queued then).
     """
     deadline = now - timedelta(seconds=settings.MSAV_CLIP_STALL_AFTER_S)
     upload_deadline = now - timedelta(seconds=settings.MSAV_UPLOAD_STALL_AFTER_S)
@@ -458,7 +463,8 @@ def pipeline_reap_stalled(*, now: datetime) -> ReapResult:
     to_validate += list(waiting.exclude(pk__in=to_validate).values_list("pk", flat=True))
     # Touched so that the next round waits a full period before queueing them again.
     Submission.objects.filter(pk__in=to_validate).update(updated_at=now)
-    stalled = Clip.objects.filter(status__in=(Clip.Status.QUEUED, Clip.Status.SCORING), updated_at__lt=deadline)
+    stalled_statuses = (Clip.Status.SCORING,) if scoring_backlog else (Clip.Status.QUEUED, Clip.Status.SCORING)
+    stalled = Clip.objects.filter(status__in=stalled_statuses, updated_at__lt=deadline)
     requeue, failed = [], []
     for clip in stalled:
         ClipAttempt.objects.filter(clip=clip, outcome=ClipAttempt.Outcome.RUNNING).update(

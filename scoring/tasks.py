@@ -18,13 +18,15 @@ from __future__ import annotations
 import logging
 import random
 
+from amqp.exceptions import ChannelError as AmqpChannelError
 from billiard.exceptions import TimeLimitExceeded
-from celery import Task, shared_task
+from celery import Task, current_app, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
+from kombu.exceptions import ChannelError
 from kombu.exceptions import OperationalError as BrokerError
 
 from scoring import services
@@ -120,12 +122,25 @@ def score_clip(self: Task, clip_id: int, submission_id: int) -> str:
     return outcome.outcome
 
 
+def scoring_queue_backlog() -> int | None:
+    """How many messages wait in the broker's scoring queue (None when the broker cannot say)."""
+    queue = settings.CELERY_TASK_ROUTES["scoring.score_clip"]["queue"]
+    try:
+        with current_app.connection_for_read() as connection, connection.channel() as channel:
+            return int(channel.queue_declare(queue=queue, passive=True).message_count)
+    except (ChannelError, AmqpChannelError):  # no such queue: nothing waits (e.g. a broker restarted empty)
+        return 0
+    except Exception as error:  # noqa: BLE001 - a broker that cannot be reached or cannot count: unknown
+        logger.info("reaper: the scoring queue's length is unknown (%s: %s)", type(error).__name__, error)
+        return None
+
+
 @shared_task(name="scoring.reap_stalled", acks_late=True)
 def reap_stalled() -> None:
     from leaderboard.models import Clip
     from leaderboard.tasks import validate_submission
 
-    reaped = services.pipeline_reap_stalled(now=timezone.now())
+    reaped = services.pipeline_reap_stalled(now=timezone.now(), scoring_backlog=scoring_queue_backlog())
     for submission_id in reaped.submissions_to_validate:
         validate_submission.delay(submission_id)
     for clip in Clip.objects.filter(pk__in=reaped.clips_to_score).only("pk", "submission_id"):

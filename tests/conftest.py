@@ -63,7 +63,7 @@ SERVICES = _service_state()
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     needs = {
         "postgres": lambda item: item.get_closest_marker("django_db") is not None,
-        "redis": lambda item: item.get_closest_marker("pipeline") is not None,
+        "redis": lambda item: item.get_closest_marker("pipeline") is not None or item.get_closest_marker("redis") is not None,
         "chromium": lambda item: item.get_closest_marker("browser") is not None,
     }
     for service, reason in SERVICES.items():

@@ -88,3 +88,36 @@ def test_stalled_clips_are_requeued_then_failed_after_the_last_attempt(submissio
     gave_up = Clip.objects.get(pk=clip_ids[1])
     assert gave_up.status == Clip.Status.FAILED and "gave up after" in gave_up.status_reason
     assert pipeline_reap_stalled(now=timezone.now()).clips_to_score == []  # fresh clips are left alone
+
+
+def test_a_clip_waiting_behind_a_backlog_is_not_queued_again_but_a_lost_one_is(submission: Submission) -> None:
+    clip_ids = services.submission_validate(submission_id=submission.pk)
+    two_hours_later = timezone.now() + timedelta(hours=2)
+
+    # Messages wait in the scoring queue: a clip queued long ago is waiting its turn, not lost.
+    assert pipeline_reap_stalled(now=two_hours_later, scoring_backlog=120).clips_to_score == []
+    assert set(Clip.objects.filter(pk__in=clip_ids).values_list("status", flat=True)) == {Clip.Status.QUEUED}
+    # ... but a clip stuck while being scored is re-queued whatever the backlog.
+    Clip.objects.filter(pk=clip_ids[0]).update(status=Clip.Status.SCORING, attempts=1)
+    assert pipeline_reap_stalled(now=two_hours_later, scoring_backlog=120).clips_to_score == [clip_ids[0]]
+    # An empty queue (a broker restarted without persistence) or an unknown one: the waiting clips were lost.
+    later_still = two_hours_later + timedelta(hours=2)
+    assert set(pipeline_reap_stalled(now=later_still, scoring_backlog=0).clips_to_score) == set(clip_ids)
+    assert set(pipeline_reap_stalled(now=later_still + timedelta(hours=2)).clips_to_score) == set(clip_ids)
+
+
+@pytest.mark.redis
+def test_the_reaper_reads_the_scoring_queue_backlog_from_the_broker() -> None:
+    from celery import current_app
+
+    from scoring.tasks import score_clip, scoring_queue_backlog
+
+    with current_app.connection_for_write() as connection, connection.channel() as channel:
+        channel.queue_purge("scoring")
+        assert scoring_queue_backlog() == 0  # empty, or not declared yet: nothing waits
+        for clip_id in (1, 2, 3):
+            score_clip.apply_async((clip_id, 1), connection=connection)
+        try:
+            assert scoring_queue_backlog() == 3
+        finally:
+            channel.queue_purge("scoring")
