@@ -51,11 +51,20 @@ class BenchmarkSummary:
     runs: list[SimulationRun]
     median_active: float
     median_uniform: float
+    mean_active: float
+    mean_uniform: float
+    active_lost: int  # campaigns where the active sampler needed more votes than uniform sampling
+    ties: int  # campaigns where both needed the same number (e.g. neither settled within the budget)
 
     @property
     def saving(self) -> float:
         """Share of votes the active sampler saves against uniform sampling (medians)."""
         return 1.0 - self.median_active / self.median_uniform
+
+    @property
+    def saving_mean(self) -> float:
+        """Share of votes the active sampler saves against uniform sampling (means)."""
+        return 1.0 - self.mean_active / self.mean_uniform
 
 
 class _Tally:
@@ -148,9 +157,20 @@ def benchmark(*, seeds: list[int], config: SimulationConfig) -> BenchmarkSummary
         runs.append(simulate(sampler_name="active", sampler=active_sampler, seed=seed, config=config))
         runs.append(simulate(sampler_name="uniform", sampler=uniform_sampler, seed=seed, config=config))
 
-    def median(name: str) -> float:
-        return statistics.median(
-            run.votes_needed if run.votes_needed is not None else config.budget for run in runs if run.sampler == name
-        )
+    def needed(name: str) -> dict[int, int]:
+        return {
+            run.seed: run.votes_needed if run.votes_needed is not None else config.budget
+            for run in runs
+            if run.sampler == name
+        }
 
-    return BenchmarkSummary(runs=runs, median_active=median("active"), median_uniform=median("uniform"))
+    active, uniform = needed("active"), needed("uniform")
+    return BenchmarkSummary(
+        runs=runs,
+        median_active=statistics.median(active.values()),
+        median_uniform=statistics.median(uniform.values()),
+        mean_active=statistics.mean(active.values()),
+        mean_uniform=statistics.mean(uniform.values()),
+        active_lost=sum(1 for seed in seeds if active[seed] > uniform[seed]),
+        ties=sum(1 for seed in seeds if active[seed] == uniform[seed]),
+    )
