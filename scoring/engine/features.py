@@ -289,31 +289,41 @@ def blend_fraction(g: np.ndarray, start: int, end: int, spectra: np.ndarray | No
     return fraction
 
 
-def _residual(g: np.ndarray, a: int, b: int, spectra: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """|g[b] - g[a]| (valid pixels) after the better of no motion and the estimated global translation
-    (a wrong phase-correlation peak, e.g. locked on a new object, must not make everything look
-    changed), and the Pearson correlation of the two frames under that alignment."""
-    motion = global_motion(g, np.array([a]), np.array([b]), spectra)
+def _residuals(
+    g: np.ndarray, pairs: list[tuple[int, int]], spectra: np.ndarray | None = None
+) -> list[tuple[np.ndarray, float]]:
+    """Per pair (a, b): |g[b] - g[a]| (valid pixels) after the better of no motion and the estimated
+    global translation (a wrong phase-correlation peak, e.g. locked on a new object, must not make
+    everything look changed), and the Pearson correlation of the two frames under that alignment.
+    The motions and warps of all pairs are computed in one vectorised pass."""
+    if not pairs:
+        return []
+    a_all = np.array([p[0] for p in pairs], dtype=np.int64)
+    b_all = np.array([p[1] for p in pairs], dtype=np.int64)
+    motion = global_motion(g, a_all, b_all, spectra)
     h, w = g.shape[1:]
-    limit = min(MAX_SHIFT_FRACTION, MAX_SHIFT_PER_FRAME * abs(b - a))
-    candidates = [(g[a], np.ones(g[a].shape, dtype=bool))]
-    if abs(float(motion.dy[0])) <= limit * h and abs(float(motion.dx[0])) <= limit * w:
-        # Only a shift camera motion could make; a bigger jump of the framing is a (jump) cut.
-        warped, valid = _warp_translate(g[[a]], motion.dy, motion.dx)
-        candidates.append((warped[0], valid[0]))
-    best: tuple[np.ndarray, float] | None = None
-    best_mean = np.inf
-    for source, mask in candidates:
-        if mask.sum() < 0.25 * mask.size:
-            continue
-        diff = np.abs(g[b] - source)[mask]
-        if diff.mean() < best_mean:
-            p = source[mask] - source[mask].mean()
-            q = g[b][mask] - g[b][mask].mean()
-            corr = float((p * q).sum() / np.sqrt((p * p).sum() * (q * q).sum() + 1e-12))
-            best, best_mean = (diff, corr), float(diff.mean())
-    assert best is not None  # the unshifted candidate always covers the whole frame
-    return best
+    warped, valid = _warp_translate(g[a_all], motion.dy, motion.dx)
+    out: list[tuple[np.ndarray, float]] = []
+    for k, (a, b) in enumerate(pairs):
+        limit = min(MAX_SHIFT_FRACTION, MAX_SHIFT_PER_FRAME * abs(b - a))
+        candidates = [(g[a], np.ones(g[a].shape, dtype=bool))]
+        if abs(float(motion.dy[k])) <= limit * h and abs(float(motion.dx[k])) <= limit * w:
+            # Only a shift camera motion could make; a bigger jump of the framing is a (jump) cut.
+            candidates.append((warped[k], valid[k]))
+        best: tuple[np.ndarray, float] | None = None
+        best_mean = np.inf
+        for source, mask in candidates:
+            if mask.sum() < 0.25 * mask.size:
+                continue
+            diff = np.abs(g[b] - source)[mask]
+            if diff.mean() < best_mean:
+                p = source[mask] - source[mask].mean()
+                q = g[b][mask] - g[b][mask].mean()
+                corr = float((p * q).sum() / np.sqrt((p * p).sum() * (q * q).sum() + 1e-12))
+                best, best_mean = (diff, corr), float(diff.mean())
+        assert best is not None  # the unshifted candidate always covers the whole frame
+        out.append(best)
+    return out
 
 
 @dataclass(frozen=True)
@@ -330,8 +340,10 @@ def change_shape(
     """Compare frames a and b; `reference` pairs (inside the same shots) set the level of change that
     motion and noise alone produce. An object popping in leaves most pixels unchanged, a cut does not.
     `spectra` (from `frame_spectra(g)`) saves recomputing the frames' FFTs."""
-    ref = [_residual(g, p, q, spectra)[0] for p, q in reference if 0 <= p < g.shape[0] and 0 <= q < g.shape[0] and p != q]
+    usable = [(p, q) for p, q in reference if 0 <= p < g.shape[0] and 0 <= q < g.shape[0] and p != q]
+    found = _residuals(g, [(a, b), *usable], spectra)
+    diff, corr = found[0]
+    ref = [d for d, _ in found[1:]]
     level = float(np.percentile(np.concatenate(ref), 95)) if ref else 0.0
     tolerance = max(UNCHANGED_MIN_TOLERANCE, level)
-    diff, corr = _residual(g, a, b, spectra)
     return ChangeShape(correlation=corr, unchanged_share=float(np.mean(diff < tolerance)))
