@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,6 +286,57 @@ class _AudioCollector:
             self.chunks.append(out.to_ndarray().reshape(-1, out.layout.nb_channels))
 
 
+class _AudioReader:
+    """Decodes the audio stream in a thread of its own, from a second handle on the file, while the
+    calling thread decodes the picture: PyAV releases the GIL while it demuxes, decodes and resamples,
+    and frame-threaded video decoding leaves part of a second core idle, so the audio (metering and
+    resampling included) costs little wall time. `stop` ends it early (the picture failed or timed out).
+    """
+
+    def __init__(self, path: Path, rate: int, deadline: float, timeout_s: float, max_duration_s: float) -> None:
+        self.collector = _AudioCollector(rate)
+        self.errors = 0
+        self.failure: BaseException | None = None
+        self._path, self._deadline, self._timeout_s = path, deadline, timeout_s
+        self._max_duration_s = max_duration_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="clip-audio", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with open_container(self._path, self._timeout_s) as container:
+                stream = container.streams.audio[0]
+                try:
+                    for packet in container.demux(stream):
+                        if self._stop.is_set() or time.monotonic() > self._deadline:
+                            return  # the caller raises its own timeout; a stopped read keeps what it had
+                        try:
+                            frames = packet.decode()
+                        except av.FFmpegError:
+                            self.errors += 1  # a damaged packet: the rest of the sound may be fine
+                            continue
+                        now = None
+                        for frame in frames:
+                            if isinstance(frame, av.AudioFrame):
+                                self.collector.add(frame)
+                                now = frame.time
+                        first = self.collector.t0
+                        if first is not None and now is not None and now - first > self._max_duration_s:
+                            return  # as long as the picture may be: memory stays bounded on long clips
+                except av.FFmpegError:
+                    self.errors += 1  # demuxing failed part-way (a truncated file): keep what decoded
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread by `join`
+            self.failure = exc
+
+    def join(self, stop: bool = False) -> None:
+        if stop:
+            self._stop.set()
+        self._thread.join()
+        if self.failure is not None and not stop:
+            raise self.failure
+
+
 def decode_clip(
     path: str | Path,
     *,
@@ -324,35 +376,36 @@ def decode_clip(
         video = _VideoCollector(
             float(vstream.average_rate or 0.0), interval, max_duration_s, keep_small_rgb, keep_full_frames
         )
-        sound = _AudioCollector(audio_rate)
-        video_errors = audio_errors = 0
-
-        streams = [vstream] + ([astream] if astream is not None else [])
+        reader = _AudioReader(p, audio_rate, started + timeout_s, timeout_s, max_duration_s) if astream is not None else None
+        video_errors = 0
         try:
-            # demux() ends each stream with an empty packet whose decode() flushes the decoder's delayed frames.
-            for packet in container.demux(*streams):
+            # demux() ends the stream with an empty packet whose decode() flushes the decoder's delayed frames.
+            for packet in container.demux(vstream):
                 if time.monotonic() - started > timeout_s:
                     raise ClipTimeoutError(f"decoding took longer than {timeout_s:g} s", p)
                 try:
                     frames = packet.decode()
                 except av.FFmpegError:
-                    # A damaged packet: count it and keep going, the rest of the clip may be fine.
-                    if packet.stream.type == "video":
-                        video_errors += 1
-                    else:
-                        audio_errors += 1
+                    video_errors += 1  # a damaged packet: count it and keep going, the rest may be fine
                     continue
-                if packet.stream.type == "video":
-                    if not all(video.add(frame) for frame in frames if isinstance(frame, av.VideoFrame)):
-                        break
-                else:
-                    for aframe in frames:
-                        if isinstance(aframe, av.AudioFrame):
-                            sound.add(aframe)
+                if not all(video.add(frame) for frame in frames if isinstance(frame, av.VideoFrame)):
+                    break
         except av.FFmpegError as exc:
             if not video.times:
+                if reader is not None:
+                    reader.join(stop=True)
                 raise ClipDecodeError(f"the video stream does not decode ({describe_av_error(exc)})", p) from exc
             video_errors += 1  # demuxing failed part-way (e.g. a truncated file): score what decoded
+        except BaseException:
+            if reader is not None:
+                reader.join(stop=True)
+            raise
+        if reader is not None:
+            reader.join(stop=video.truncated)  # past max_duration_s the rest of the sound is not needed either
+        sound = reader.collector if reader is not None else _AudioCollector(audio_rate)
+        audio_errors = reader.errors if reader is not None else 0
+        if time.monotonic() - started > timeout_s:
+            raise ClipTimeoutError(f"decoding took longer than {timeout_s:g} s", p)
         audio = sound.finish()
 
         if not video.times or video.t0 is None:

@@ -56,3 +56,17 @@ def test_mono_audio_stays_mono(synth, tmp_path: Path) -> None:
     decoded = decode_clip(clip.path)
     assert decoded.audio is not None and decoded.audio.shape[1] == 1
     assert decoded.audio_source_channels == 1
+
+
+def test_the_sound_stops_where_the_picture_is_cut_off(synth) -> None:
+    # The audio is read by a thread of its own: past max_duration_s it stops too, so memory stays bounded.
+    clip = synth("mixed_640")
+    whole = decode_clip(clip.path)
+    cut = decode_clip(clip.path, max_duration_s=1.0)
+    assert cut.truncated and not whole.truncated
+    assert cut.duration_s == pytest.approx(1.0, abs=0.1)
+    assert whole.audio is not None and cut.audio is not None
+    assert cut.audio.shape[0] / AUDIO_RATE <= 1.0 + 0.25 < whole.audio.shape[0] / AUDIO_RATE
+    # The first second of sound is the same whichever thread decoded how much of it.
+    n = int(0.9 * AUDIO_RATE)
+    np.testing.assert_allclose(cut.audio[:n], whole.audio[:n], atol=1e-6)
