@@ -326,7 +326,9 @@ class _AudioReader:
                             return  # as long as the picture may be: memory stays bounded on long clips
                 except av.FFmpegError:
                     self.errors += 1  # demuxing failed part-way (a truncated file): keep what decoded
-        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread by `join`
+        except (ClipDecodeError, av.FFmpegError):
+            self.errors += 1  # the sound cannot be read: the clip is scored without it, like a broken track
+        except BaseException as exc:  # noqa: BLE001 - anything else is handed to the calling thread by `join`
             self.failure = exc
 
     def join(self, stop: bool = False) -> None:

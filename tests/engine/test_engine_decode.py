@@ -70,3 +70,22 @@ def test_the_sound_stops_where_the_picture_is_cut_off(synth) -> None:
     # The first second of sound is the same whichever thread decoded how much of it.
     n = int(0.9 * AUDIO_RATE)
     np.testing.assert_allclose(cut.audio[:n], whole.audio[:n], atol=1e-6)
+
+
+def test_a_soundtrack_that_cannot_be_read_leaves_the_picture_scored(synth, monkeypatch) -> None:
+    from scoring.engine import decode as decode_module
+
+    clip = synth("mixed_640")
+    opened = decode_module.open_container
+
+    def audio_handle_fails(path, timeout_s):  # type: ignore[no-untyped-def]
+        import threading
+
+        if threading.current_thread().name == "clip-audio":
+            raise decode_module.ClipDecodeError("the second handle could not be opened", path)
+        return opened(path, timeout_s)
+
+    monkeypatch.setattr(decode_module, "open_container", audio_handle_fails)
+    decoded = decode_clip(clip.path)
+    assert decoded.frame_count == clip.frame_count
+    assert decoded.audio is None and decoded.audio_decode_errors == 1
