@@ -3,13 +3,12 @@ and fades through black between real shots are found."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from scoring.engine.features import _warp_translate, frame_spectra, global_motion
+from tests.engine.vision_media import music_video
 
 
 def _warp_reference(g: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -62,26 +61,14 @@ def test_single_precision_phase_correlation_finds_known_shifts() -> None:
     assert frame_spectra(g).dtype == np.complex64
 
 
-def _need(condition: bool, reason: str) -> None:
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
 def test_fades_through_black_between_real_shots(tmp_path: Path) -> None:
     """Real shots of one music video joined by cuts and fades through black of 6-28 frames: fades between
     shots of similar tones (a small end-to-end change, but different pictures) are found."""
-    from scoring.bench.real_footage import RealFootageUnavailable, real_footage_path
     from scoring.bench.segmentation_heldout import HeldOutSpec, Tally, splice_held_out
     from scoring.engine.decode import decode_clip
     from scoring.engine.segmentation import segment
 
-    try:
-        source = real_footage_path()
-    except RealFootageUnavailable as exc:
-        _need(False, f"the real footage could not be fetched: {exc}")
-        return
+    source = music_video()  # fetched once and cached; skipped only outside CI when it cannot be fetched
     spec = HeldOutSpec("fades", 302, 14, (1.6, 3.5), 0.7, (0.0, 1.0, 0.0))
     clip = splice_held_out(spec, tmp_path / "fades.mp4", source=source)
     assert clip.kinds.count("fade") >= 6 and max(clip.lengths) >= 20
