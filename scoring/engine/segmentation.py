@@ -9,7 +9,8 @@ after undoing the global translation (phase correlation), so pans and tilts cost
   (a flash is not), and replacing the whole picture: not the same picture brighter (correlation < 0.9)
   and not an object popping into an unchanged frame (most pixels change).
 - A gradual transition is a bump of DK that no cut explains whose frames show a sustained rise of D1
-  (twin comparison), whose two ends differ and are different pictures; it is centred where a
+  (twin comparison), whose two ends differ and are different pictures (a dip through a black frame
+  needs far less: shots of one film often share their tones); it is centred where a
   motion-compensated blend fit crosses one half, or on the darkest frame of a fade.
 - Peaks between 0.4x and 1x their threshold are kept as sub-threshold candidates for the correction
   loop, which merges weak boundaries or splits long shots when the count disagrees with the script.
@@ -67,6 +68,9 @@ GRADUAL_DECORRELATED_STRENGTH = 1.5  # (that relief only for a clear DK bump: 1.
 CENTRE_AGREEMENT = 1.5  # frames: the blend fit's centre is trusted when it lies this near the span's middle
 CENTRE_SPAN_LAGS = 1.5  # ...or when the span is longer than this many K (a long, uneven transition)
 FADE_DEPTH = 0.5  # a fade's middle frame is at most half as bright (or as far from white) as its ends
+BLACK_LEVEL = 0.06  # a dip through black reaches a frame darker than this (mean grey of 1.0)...
+BLACK_SPREAD = 0.03  # ...and nearly uniform (grey standard deviation below this)
+FADE_END_RATIO = 0.25  # the ends of a dip through black need differ only by this x the threshold
 # --- candidates and corrections ---------------------------------------------------------------
 WEAK_FRACTION = 0.4  # peaks above this fraction of their threshold are kept as sub-threshold candidates
 MIN_SHOT_S = 0.25  # two boundaries closer than this: keep the stronger
@@ -435,9 +439,11 @@ def _detect_gradual(
         lowest = min(lo_pad - 1, int(np.floor(min(span.centre, middle))))
         highest = max(hi_pad + 2, int(np.ceil(max(span.centre, middle))))
         thresholds = threshold[max(0, lowest + lag // 2) : max(0, min(n - 1, highest + lag // 2)) + 1]
-        if elevated < GRADUAL_MIN_FRAMES or (
-            thresholds.size and magnitude < GRADUAL_END_RATIO_DECORRELATED * float(thresholds.min())
-        ):
+        # A dip through black is a fade whatever the two shots look like (shots of one film often share
+        # their tones and framing), so its ends need differ only a little.
+        black = _through_black(g, lo_pad, hi_pad)
+        least = FADE_END_RATIO if black else GRADUAL_END_RATIO_DECORRELATED
+        if elevated < GRADUAL_MIN_FRAMES or (thresholds.size and magnitude < least * float(thresholds.min())):
             continue
         centre = _refine_centre(g, lo_pad, hi_pad, span.centre, spectra)
         if abs(centre - middle) > CENTRE_AGREEMENT and end - start + 1 <= CENTRE_SPAN_LAGS * lag:
@@ -446,7 +452,7 @@ def _detect_gradual(
             # the two disagree, the median with the DK bump's centre settles it.
             centre = float(np.median([centre, middle, span.centre]))
         magnitude_ratio = magnitude / float(threshold[min(n - 1, int(round(centre)) + lag // 2)])
-        if elevated < GRADUAL_MIN_FRAMES or magnitude_ratio < GRADUAL_END_RATIO_DECORRELATED:
+        if elevated < GRADUAL_MIN_FRAMES or magnitude_ratio < least:
             continue  # no sustained change, or the two ends look alike
         # Like a cut, a transition replaces the whole picture: not a flash decaying (same picture,
         # darker), not an object fading in or out of an otherwise unchanged frame.
@@ -455,10 +461,12 @@ def _detect_gradual(
         # tones (a small histogram change), so ends that are clearly different pictures (decorrelated)
         # need less.
         decorrelated = shape.correlation < GRADUAL_DECORRELATED and span.peak >= GRADUAL_DECORRELATED_STRENGTH
-        needed = GRADUAL_END_RATIO_DECORRELATED if decorrelated else GRADUAL_END_RATIO
+        needed = least if black else (GRADUAL_END_RATIO_DECORRELATED if decorrelated else GRADUAL_END_RATIO)
         if magnitude_ratio < needed:
             continue
-        if shape.correlation >= CUT_MAX_CORRELATION or shape.unchanged_share >= GRADUAL_MAX_UNCHANGED:
+        # (A dip through black is not a flash decaying, nor an object fading: the whole picture went.)
+        partial = shape.unchanged_share >= GRADUAL_MAX_UNCHANGED and not black
+        if shape.correlation >= CUT_MAX_CORRELATION or partial:
             continue
         out.append(
             Boundary(
@@ -473,6 +481,24 @@ def _detect_gradual(
             )
         )
     return out
+
+
+def _through_black(g: np.ndarray, first: int, last: int) -> bool:
+    """True when g[first..last] passes through a black frame (dark and nearly uniform) between ends at
+    least twice as bright: a fade out and in."""
+    n = g.shape[0]
+    inner = g[max(0, first) : min(n, last + 1)]
+    if inner.shape[0] < 3:
+        return False
+    level = inner.mean(axis=(1, 2))
+    k = int(np.argmin(level))
+    ends = min(float(level[0]), float(level[-1]))
+    return bool(
+        0 < k < level.size - 1
+        and level[k] < BLACK_LEVEL
+        and level[k] < FADE_DEPTH * ends
+        and float(inner[k].std()) < BLACK_SPREAD
+    )
 
 
 def _dark_between(level: np.ndarray, first: _Span, second: _Span) -> bool:

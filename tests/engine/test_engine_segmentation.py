@@ -217,3 +217,44 @@ def test_segment_alignment_with_a_shorter_clip_scales_script_time(synth) -> None
                      2 * clip.duration_s)
     assert result.time_scale == pytest.approx(0.5, abs=0.01)
     assert result.alignment == [0, 1, 2, 3, 4]
+
+
+def _texture(rng: np.random.Generator, h: int = 36, w: int = 64) -> np.ndarray:
+    """A smooth, low-contrast grey picture (mid tones), as a float array in [0, 1]."""
+    from scipy import ndimage
+
+    noise = ndimage.gaussian_filter(rng.standard_normal((h, w)), 3.0)
+    return 0.45 + 0.05 * noise / noise.std()
+
+
+def _dip(first: np.ndarray, second: np.ndarray, fade: int = 8, shot: int = 40, floor: float = 0.0) -> np.ndarray:
+    """`first` for a shot, fading to `floor` x its brightness over `fade` frames, then `second` fading
+    in from there over `fade` frames and holding; light noise on every frame. uint8 (N, h, w)."""
+    rng = np.random.default_rng(5)
+    ramp = np.linspace(1.0, floor, fade + 1)[1:]
+    gains = np.concatenate([np.ones(shot), ramp, ramp[::-1], np.ones(shot)])
+    pictures = [first] * (shot + fade) + [second] * (fade + shot)
+    frames = np.stack([p * k for p, k in zip(pictures, gains)])
+    frames += rng.normal(0.0, 0.004, frames.shape)
+    return np.clip(np.round(frames * 255.0), 0, 255).astype(np.uint8)
+
+
+def test_fade_through_black_between_pictures_of_similar_tones_is_found() -> None:
+    """Two different pictures of the same tones (the second is the first mirrored: an identical histogram
+    and a small grey difference) joined by a fade through black: one gradual boundary, at the black frame."""
+    picture = _texture(np.random.default_rng(11))
+    thumbs = _dip(picture, picture[:, ::-1].copy())
+    fps = 25.0
+    timestamps = np.arange(thumbs.shape[0]) / fps
+    found = [b for b in detect_boundaries(thumbs, timestamps, fps) if b.accepted]
+    assert [b.kind for b in found] == ["gradual"], found
+    assert abs(found[0].frame - 48) <= TOLERANCE_FRAMES, found  # the fade is frames 40..55, black at 47/48
+
+
+def test_blackout_back_to_the_same_picture_is_not_a_boundary() -> None:
+    """Lights out and on again inside one shot: it passes through black, but both ends are one picture."""
+    picture = _texture(np.random.default_rng(12))
+    thumbs = _dip(picture, picture)
+    fps = 25.0
+    timestamps = np.arange(thumbs.shape[0]) / fps
+    assert [b for b in detect_boundaries(thumbs, timestamps, fps) if b.accepted] == []
