@@ -32,7 +32,7 @@ import av
 import numpy as np
 
 from scoring.engine.decode import DecodedClip, decode_clip
-from scoring.engine.metrics.sync import sync_metric
+from scoring.engine.metrics.sync import VISUAL_FEATURES, sync_metric
 from scoring.engine.segmentation import segment
 
 TOLERANCE_MS = 40.0
@@ -73,6 +73,9 @@ def shift_audio(source: Path, target: Path, offset_ms: float) -> None:
         out.mux(aout.encode(None))
 
 
+VISUAL = {"feature": "novelty_onset"}  # the visual envelope measured (--visual), see sync.visual_onset_envelope
+
+
 def measure(path: Path) -> dict[str, Any]:
     return measure_decoded(decode_clip(path))
 
@@ -80,7 +83,7 @@ def measure(path: Path) -> dict[str, Any]:
 def measure_decoded(decoded: DecodedClip) -> dict[str, Any]:
     seg = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
     started = time.perf_counter()
-    metric, evidence = sync_metric(decoded, seg)
+    metric, evidence = sync_metric(decoded, seg, visual_feature=VISUAL["feature"])
     evidence = dict(evidence)
     evidence["status"] = metric.status
     evidence["sync_s"] = time.perf_counter() - started
@@ -88,10 +91,12 @@ def measure_decoded(decoded: DecodedClip) -> dict[str, Any]:
 
 
 def demo_figures(demo_dir: Path) -> dict[str, Any]:
+    """Counts over the demo's clips with sound, and the error of every estimate (measured or rejected)."""
     suite = json.loads((demo_dir / "suite" / "suite.json").read_text())
     classes = {p["id"]: set(p["audio_classes"]) for p in suite["prompts"]}
     total = measured = within = 0
     errors: list[float] = []
+    all_errors: list[float] = []
     for truth_file in sorted((demo_dir / "truth").glob("*.json")):
         truth = json.loads(truth_file.read_text())
         for prompt_id, clip in truth["clips"].items():
@@ -99,6 +104,9 @@ def demo_figures(demo_dir: Path) -> dict[str, Any]:
                 continue
             total += 1
             evidence = measure(demo_dir / "clips" / truth["model"] / f"{prompt_id}.mp4")
+            estimate = evidence["offset_ms"] if evidence["offset_ms"] is not None else evidence.get("rejected_offset_ms")
+            if estimate is not None:
+                all_errors.append(abs(float(estimate) - float(clip["audio_offset_ms"])))
             if evidence["offset_ms"] is None:
                 continue
             measured += 1
@@ -107,7 +115,7 @@ def demo_figures(demo_dir: Path) -> dict[str, Any]:
             within += error <= TOLERANCE_MS
     return {"clips_with_sound": total, "measured": measured, "within_40ms": within,
             "share_within_40ms": within / total if total else 0.0, "max_error_ms": max(errors, default=0.0),
-            "wrong": measured - within}
+            "wrong": measured - within, "all_errors_ms": all_errors}
 
 
 EXCERPT_S = (10.0, 30.0, 60.0)
@@ -152,7 +160,7 @@ def _row(kind: str, shift_ms: float, evidence: dict[str, Any], **extra: Any) -> 
 
 
 def real_figures(shifts_ms: list[float], work_dir: Path, *, whole: bool = True, excerpts: bool = True,
-                 splices: bool = True) -> list[dict[str, Any]]:
+                 splices: bool = True, splice_seeds: tuple[int, ...] = SPLICE_SEEDS) -> list[dict[str, Any]]:
     """One row per measured clip: kind (whole / excerpt / splice / control-other / -noise / -silence)."""
     from scoring.bench.real_footage import real_footage_path, splice_real_footage
 
@@ -164,7 +172,7 @@ def real_figures(shifts_ms: list[float], work_dir: Path, *, whole: bool = True, 
             target = work_dir / f"real_shift{offset:+.0f}.mp4"
             if not target.exists():
                 shift_audio(source, target, offset)
-            rows.append(_row("whole", offset, measure(target), clip=target.name))
+            rows.append(_row("whole", offset, measure(target), clip=target.name, group="whole"))
     if excerpts:
         decoded = decode_clip(source)
         rng = np.random.default_rng(0)
@@ -173,21 +181,73 @@ def real_figures(shifts_ms: list[float], work_dir: Path, *, whole: bool = True, 
                 name = f"{start:g}+{duration:g}s"
                 for offset in shifts_ms:
                     rows.append(_row("excerpt", offset, measure_decoded(excerpt(decoded, start, duration, offset)),
-                                     clip=name, duration_s=duration))
+                                     clip=name, duration_s=duration, group=name))
                 for control in ("other", "noise", "silence"):
                     clip = excerpt(decoded, start, duration, 0.0, audio=control, rng=rng)
                     rows.append(_row(f"control-{control}", 0.0, measure_decoded(clip), clip=name, duration_s=duration))
     if splices:
-        for seed in SPLICE_SEEDS:
+        for seed in splice_seeds:
             for offset in SPLICE_SHIFTS_MS:
                 target = work_dir / f"splice{seed}_shift{offset:+.0f}.mp4"
                 if not target.exists():
                     splice_real_footage(target, shots=12, seed=seed, audio_offset_s=offset / 1000.0)
-                rows.append(_row("splice", offset, measure(target), clip=target.name))
+                rows.append(_row("splice", offset, measure(target), clip=target.name, group=f"splice{seed}"))
     for row in rows:
         estimate = row["estimate_ms"]
         row["error_ms"] = None if estimate is None else round(abs(estimate - row["shift_ms"]), 1)
+    # The error against the unshifted copy's own reading: how well a shift is followed whatever the
+    # content's lag (dance motion trailing the beat) makes of the source.
+    base = {r["group"]: r["estimate_ms"] for r in rows if r.get("group") and r["shift_ms"] == 0.0}
+    for row in rows:
+        ref = base.get(row.get("group"))
+        row["error_vs_unshifted_ms"] = (None if ref is None or row["estimate_ms"] is None
+                                        else round(abs(row["estimate_ms"] - ref - row["shift_ms"]), 1))
     return rows
+
+
+def error_distribution(errors: list[float]) -> str:
+    """Median, 90th percentile and share within the tolerance of a list of absolute errors (ms)."""
+    if not errors:
+        return "no estimates"
+    e = np.asarray(errors, dtype=float)
+    return (f"median {np.median(e):.0f} ms, p90 {np.percentile(e, 90):.0f} ms, "
+            f"within ±{TOLERANCE_MS:.0f} ms {int(np.sum(e <= TOLERANCE_MS))} of {e.size}")
+
+
+def lip_truth(shifts_ms: list[float], min_shot_s: float = 1.5, boot: int = 200) -> list[str]:
+    """The source's own offset read from the singer's lips: mouth opening (dlib landmarks, every frame of
+    every shot of at least min_shot_s where a face is followed) against the voice-band envelope, pooled
+    over the shots, with a bootstrap over shots; the shifts move only the sound, so tracks are made once."""
+    from scoring.bench.real_footage import real_footage_path
+    from scoring.engine.metrics import lipsync
+
+    source = real_footage_path()
+    decoded = decode_clip(source)
+    seg = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
+    spans = [(shot.start_s + 0.1, shot.end_s - 0.1) for shot in seg.shots if shot.end_s - shot.start_s >= min_shot_s]
+    tracks = []
+    for st in lipsync.mouth_tracks(source, spans, max_total_s=float(decoded.duration_s), timeout_s=900.0):
+        usable = [t for t in st.tracks if t.coverage >= lipsync.MIN_COVERAGE]
+        if usable:
+            best = max(usable, key=lambda t: t.coverage * float(np.nanstd(t.opening)))
+            inside = (best.times_s >= st.span[0]) & (best.times_s <= st.span[1])
+            tracks.append(lipsync.MouthTrack(st.span, best.times_s[inside], best.opening[inside], best.centre_x, best.coverage))
+    env_t, env = lipsync.speech_envelope(decoded.audio_mono, decoded.audio_rate, decoded.audio_start_s)
+    lags = np.arange(-lipsync.MAX_LAG_S, lipsync.MAX_LAG_S + 1e-9, lipsync.LAG_STEP_S)
+    lines = [f"lip offset: {len(tracks)} shots of >= {min_shot_s} s with a followed face, of {len(spans)}"]
+    rng = np.random.default_rng(0)
+    for shift in shifts_ms:
+        shifted_t = env_t + shift / 1000.0
+        curve, frames = lipsync._correlation_curve(tracks, shifted_t, env, lags)
+        lag, r = lipsync._peak(curve, lags)
+        per_shot = [lipsync._peak(lipsync._correlation_curve([t], shifted_t, env, lags)[0], lags)[0] for t in tracks]
+        draws = [lipsync._peak(lipsync._correlation_curve([tracks[i] for i in rng.integers(0, len(tracks), len(tracks))],
+                                                          shifted_t, env, lags)[0], lags)[0] for _ in range(boot)]
+        lines.append(f"lip shift {shift:+6.0f} ms: pooled {lag * 1000:+.0f} ms (r {r:.2f}, {frames} frames; bootstrap 90% "
+                     f"{np.percentile(draws, 5) * 1000:+.0f} .. {np.percentile(draws, 95) * 1000:+.0f} ms); per shot median "
+                     f"{np.median(per_shot) * 1000:+.0f} ms, {int(np.sum(np.abs(np.asarray(per_shot) * 1000 - shift) <= TOLERANCE_MS))} "
+                     f"of {len(per_shot)} shots within ±{TOLERANCE_MS:.0f} ms of the shift")
+    return lines
 
 
 def summarise(rows: list[dict[str, Any]]) -> list[str]:
@@ -209,6 +269,8 @@ def summarise(rows: list[dict[str, Any]]) -> list[str]:
         lines.append(f"{kind:8s} all shifts: {len(within)} of {len(mine)} within ±{TOLERANCE_MS:.0f} ms "
                      f"({len(within) / len(mine):.1%}), measured {len(done)}, wrong (measured, off by more) "
                      f"{len(done) - len(within)}")
+        lines.append(f"{kind:8s} every estimate, measured or not: error {error_distribution([r['error_ms'] for r in mine if r['error_ms'] is not None])}; "
+                     f"against the unshifted copy's reading {error_distribution([r['error_vs_unshifted_ms'] for r in mine if r['error_vs_unshifted_ms'] is not None])}")
     for kind in ("control-other", "control-noise", "control-silence"):
         mine = [r for r in rows if r["kind"] == kind]
         if mine:
@@ -229,16 +291,28 @@ def main() -> None:
     parser.add_argument("--only", default="whole,excerpt,splice", help="real sets to run, comma-separated")
     parser.add_argument("--rows", action="store_true", help="print every real clip's row too")
     parser.add_argument("--work", type=Path, default=Path("var/cache/sync-offsets"))
+    parser.add_argument("--visual", default="novelty_onset", choices=VISUAL_FEATURES,
+                        help="visual envelope to correlate (the engine uses novelty_onset)")
+    parser.add_argument("--splice-seeds", default=",".join(str(s) for s in SPLICE_SEEDS),
+                        help="seeds of the spliced real clips (others than the default are fresh held-out material)")
+    parser.add_argument("--lip", action="store_true",
+                        help="read the real video's own offset from the singer's lips (pooled over face shots)")
     args = parser.parse_args()
+    VISUAL["feature"] = args.visual
     if args.demo:
         figures = demo_figures(args.demo)
         print(f"demo {args.demo}: {figures['within_40ms']} of {figures['clips_with_sound']} clips with speech or music "
               f"within ±{TOLERANCE_MS:.0f} ms ({figures['share_within_40ms']:.1%}); measured on {figures['measured']}, "
               f"wrong (measured, off by more) {figures['wrong']}, max error {figures['max_error_ms']:.1f} ms")
+        print(f"demo every estimate, measured or not: {error_distribution(figures['all_errors_ms'])}")
+    if args.lip:
+        for line in lip_truth([float(s) for s in args.shifts.split(",")]):
+            print(line)
     if args.real:
         only = set(args.only.split(","))
         rows = real_figures([float(s) for s in args.shifts.split(",")], args.work, whole="whole" in only,
-                            excerpts="excerpt" in only, splices="splice" in only)
+                            excerpts="excerpt" in only, splices="splice" in only,
+                            splice_seeds=tuple(int(s) for s in args.splice_seeds.split(",")))
         if args.rows:
             for row in rows:
                 print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}))

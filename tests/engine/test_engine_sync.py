@@ -73,3 +73,45 @@ def test_confidence_is_reported_with_its_parts(synth) -> None:
     assert sync["peak_z"] > 4.0
     assert sync["significance"] > 0.99 and sync["distinctness"] > 0.8
     assert sync["confidence"] == pytest.approx(sync["significance"] * sync["distinctness"], abs=2e-4)
+
+
+def test_a_peak_below_the_z_floor_is_not_measured(synth, monkeypatch) -> None:
+    # Heavy-tailed nulls (rhythmic music, dancing) put chance peaks at 3.5 sd with confidence 0.8:
+    # whatever the confidence, a peak below MIN_PEAK_Z null sd is not taken for the offset.
+    import dataclasses
+
+    from scoring.engine.decode import decode_clip
+    from scoring.engine.metrics import sync as sync_module
+    from scoring.engine.segmentation import segment
+
+    decoded = decode_clip(synth("sync_+0.2").path)
+    seg = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
+    real = sync_module.estimate_offset(decoded, seg)
+    assert real is not None and real.peak_z >= sync_module.MIN_PEAK_Z and real.confidence >= sync_module.MIN_CONFIDENCE
+    weak = dataclasses.replace(real, peak_z=sync_module.MIN_PEAK_Z - 0.4)
+    monkeypatch.setattr(sync_module, "estimate_offset", lambda *args, **kwargs: weak)
+    metric, evidence = sync_module.sync_metric(decoded, seg)
+    assert metric.status == NOT_MEASURED and "null standard deviations" in (metric.reason or "")
+    assert evidence["offset_ms"] is None
+    assert evidence["rejected_offset_ms"] == pytest.approx(200.0, abs=40.0)
+
+
+@pytest.mark.parametrize("feature", ["motion_energy", "motion_onset"])
+def test_alternative_visual_envelopes_follow_a_known_shift(synth, feature: str) -> None:
+    # The bench compares these with the engine's novelty onsets. Both follow a shift, but read a flash's
+    # end as an event too (the frame difference rises when it switches off), which pulls their peak
+    # ~65 ms towards zero on these clips: why the engine correlates novelty onsets instead.
+    from scoring.engine.decode import decode_clip
+    from scoring.engine.metrics.sync import estimate_offset
+    from scoring.engine.segmentation import segment
+
+    def offset_ms(name: str, visual_feature: str) -> float:
+        decoded = decode_clip(synth(name).path)
+        seg = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
+        estimate = estimate_offset(decoded, seg, visual_feature=visual_feature)
+        assert estimate is not None
+        return estimate.offset_s * 1000.0
+
+    late, early = offset_ms("sync_+0.2", feature), offset_ms("sync_-0.3", feature)
+    assert late - early == pytest.approx(500.0, abs=40.0)
+    assert abs(late - 200.0) > abs(offset_ms("sync_+0.2", "novelty_onset") - 200.0)
