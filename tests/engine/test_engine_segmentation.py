@@ -258,3 +258,52 @@ def test_blackout_back_to_the_same_picture_is_not_a_boundary() -> None:
     fps = 25.0
     timestamps = np.arange(thumbs.shape[0]) / fps
     assert [b for b in detect_boundaries(thumbs, timestamps, fps) if b.accepted] == []
+
+
+def _wipe(first: np.ndarray, second: np.ndarray, frames: int, axis: int, reverse: bool, shot: int = 40) -> np.ndarray:
+    """`first`, then `second` uncovered by a soft straight edge sweeping across the frame over `frames`
+    frames (along columns for axis 1, rows for axis 0; from the far side when `reverse`). uint8 (N, h, w)."""
+    rng = np.random.default_rng(6)
+    size = first.shape[axis]
+    soft = max(2.0, 0.08 * size)
+    position = np.arange(size, dtype=np.float64)
+    if reverse:
+        position = position[::-1]
+    pictures = []
+    for n in range(2 * shot + frames):
+        alpha = np.clip((n - shot + 0.5) / frames, 0.0, 1.0)
+        edge = alpha * (size + 2 * soft) - soft
+        weight = np.clip((edge - position) / soft + 0.5, 0.0, 1.0)
+        weight = weight[None, :] if axis == 1 else weight[:, None]
+        pictures.append(first * (1.0 - weight) + second * weight)
+    frames_out = np.stack(pictures) + rng.normal(0.0, 0.004, (len(pictures), *first.shape))
+    return np.clip(np.round(frames_out * 255.0), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("length", "axis", "reverse"), [(24, 1, False), (16, 0, True), (10, 1, True)])
+def test_wipes_are_found_where_the_edge_crosses_the_middle(length: int, axis: int, reverse: bool) -> None:
+    rng = np.random.default_rng(21)
+    thumbs = _wipe(_texture(rng), _texture(rng), length, axis, reverse)
+    fps = 25.0
+    timestamps = np.arange(thumbs.shape[0]) / fps
+    found = [b for b in detect_boundaries(thumbs, timestamps, fps) if b.accepted]
+    assert len(found) == 1, found
+    assert abs(found[0].frame - (40 + length // 2)) <= TOLERANCE_FRAMES, found
+
+
+def test_an_object_crossing_the_frame_is_not_a_wipe() -> None:
+    """A wide bright bar sliding across an unchanged backdrop moves a split between 'old' and 'new'
+    steadily across the frame as a wipe does, but leaves the backdrop, not a new picture, behind it."""
+    rng = np.random.default_rng(22)
+    backdrop = _texture(rng)
+    frames = []
+    for n in range(100):
+        picture = backdrop.copy()
+        x = int(round(-30 + n * 1.5))
+        picture[:, max(0, x) : max(0, x + 30)] = 0.85
+        frames.append(picture)
+    noise = rng.normal(0.0, 0.004, (100, *backdrop.shape))
+    thumbs = np.clip(np.round((np.stack(frames) + noise) * 255), 0, 255).astype(np.uint8)
+    fps = 25.0
+    timestamps = np.arange(thumbs.shape[0]) / fps
+    assert [b for b in detect_boundaries(thumbs, timestamps, fps) if b.accepted] == []
