@@ -42,6 +42,38 @@ def test_sampler_prefers_pairs_whose_order_is_in_doubt() -> None:
     assert probabilities[(2, 3)] < probabilities[(0, 1)] / 5 and probabilities[(0, 3)] < probabilities[(0, 1)] / 5
 
 
+def exact_counts(strengths: list[float], votes: dict[tuple[int, int], int], default_votes: int = 20) -> bt.PairCounts:
+    """Pair counts whose win shares are the Bradley-Terry probabilities of `strengths` (rounded), no sampling noise."""
+    n = len(strengths)
+    wins = np.zeros((n, n), dtype=np.int64)
+    for i in range(n):
+        for j in range(i + 1, n):
+            total = votes.get((i, j), default_votes)
+            wins[i, j] = round(total / (1 + np.exp(-(strengths[i] - strengths[j]))))
+            wins[j, i] = total - wins[i, j]
+    ties = np.zeros((n, n), dtype=np.int64)
+    return bt.PairCounts(
+        models=tuple(str(k) for k in range(n)),
+        win_count=wins,
+        tie_count=ties,
+        win_weight=wins.astype(np.float64),
+        tie_weight=ties.astype(np.float64),
+        win_weight_sq=wins.astype(np.float64),
+        tie_weight_sq=ties.astype(np.float64),
+    )
+
+
+def test_a_near_tie_stops_soaking_up_votes_once_its_interval_is_narrow() -> None:
+    # 0 and 1 are all but equal; 2 and 3 differ by 0.4, which 20 votes do not settle.
+    strengths = [0.0, 0.02, 1.5, 1.9]
+    fresh = sampling.pair_probabilities(exact_counts(strengths, {(0, 1): 20}), floor=0.0)
+    assert fresh[(0, 1)] > fresh[(2, 3)]  # while its interval is wide the near tie is the pair most in doubt
+    worn = sampling.pair_probabilities(exact_counts(strengths, {(0, 1): 400}), floor=0.0)
+    # 400 votes later its order is still a coin flip, but getting it wrong costs little: the votes go where
+    # they can settle an order (counting every wrong order as 1 gave (0, 1) 0.61 here and (2, 3) 0.38).
+    assert worn[(2, 3)] > 1.5 * worn[(0, 1)]
+
+
 def test_a_new_model_catches_up() -> None:
     counts = counts_from([0.0, 0.5, 1.0], votes_per_pair=50)
     newcomer = bt.PairCounts(
