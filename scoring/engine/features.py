@@ -56,14 +56,40 @@ def to_float(thumbs: np.ndarray) -> np.ndarray:
     return thumbs.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
+def _soft_bin_weights(bins: int) -> np.ndarray:
+    """(256, bins) float64: how much of one pixel of each grey level goes to each soft bin."""
+    position = np.arange(256, dtype=np.float32) * np.float32(bins / 256.0) - np.float32(0.5)
+    lower = np.floor(position)
+    upper_weight = (position - lower).astype(np.float64)
+    lower_bin = np.clip(lower.astype(np.int64), 0, bins - 1)
+    upper_bin = np.clip(lower.astype(np.int64) + 1, 0, bins - 1)
+    weights = np.zeros((256, bins), dtype=np.float64)
+    levels = np.arange(256)
+    np.add.at(weights, (levels, lower_bin), 1.0 - upper_weight)
+    np.add.at(weights, (levels, upper_bin), upper_weight)
+    return weights
+
+
 def histograms(thumbs: np.ndarray, bins: int = HIST_BINS) -> np.ndarray:
     """(N, bins) normalised grey histograms with soft (linear) binning and a [1 2 1] smoothing.
 
     Hard bins make a palette-like picture (flat areas, pixel art) flip whole bins on a one-level
-    change; soft binning keeps the distance of near-identical frames near 0.
+    change; soft binning keeps the distance of near-identical frames near 0. A pixel's soft weights
+    depend only on its grey level, so a 256-level count per frame times the level-to-bin weights
+    gives them (~5x faster than weighting every pixel).
     """
     n = thumbs.shape[0]
-    position = thumbs.reshape(n, -1).astype(np.float32) * (bins / 256.0) - 0.5
+    flat = thumbs.reshape(n, -1)
+    if flat.dtype != np.uint8:  # not a grey level: weight every pixel
+        return _pixel_histograms(flat, bins, thumbs[0].size)
+    offset = (np.arange(n, dtype=np.int64) * 256)[:, None]
+    levels = np.bincount((flat + offset).ravel(), minlength=n * 256).reshape(n, 256)
+    return _smoothed(levels @ _soft_bin_weights(bins), thumbs[0].size)
+
+
+def _pixel_histograms(flat: np.ndarray, bins: int, size: int) -> np.ndarray:
+    n = flat.shape[0]
+    position = flat.astype(np.float32) * (bins / 256.0) - 0.5
     lower = np.floor(position)
     upper_weight = position - lower
     lower_bin = np.clip(lower.astype(np.int64), 0, bins - 1)
@@ -71,13 +97,16 @@ def histograms(thumbs: np.ndarray, bins: int = HIST_BINS) -> np.ndarray:
     offset = (np.arange(n, dtype=np.int64) * bins)[:, None]
     counts = np.bincount((lower_bin + offset).ravel(), weights=(1.0 - upper_weight).ravel(), minlength=n * bins)
     counts += np.bincount((upper_bin + offset).ravel(), weights=upper_weight.ravel(), minlength=n * bins)
-    counts = counts.reshape(n, bins)
+    return _smoothed(counts.reshape(n, bins), size)
+
+
+def _smoothed(counts: np.ndarray, size: int) -> np.ndarray:
     smoothed = counts * 0.5
     smoothed[:, 1:] += 0.25 * counts[:, :-1]
     smoothed[:, :-1] += 0.25 * counts[:, 1:]
     smoothed[:, 0] += 0.25 * counts[:, 0]  # keep the mass that would leave the range
     smoothed[:, -1] += 0.25 * counts[:, -1]
-    return (smoothed / float(thumbs[0].size)).astype(np.float32)
+    return (smoothed / float(size)).astype(np.float32)
 
 
 def _hann2d(h: int, w: int) -> np.ndarray:
