@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation import selectors, services
-from annotation.models import Campaign, Judgment, Task
+from annotation import queries, selectors, services
+from annotation.models import Campaign, Task
 from config.exceptions import ApplicationError
 from leaderboard.serializers import MessageSerializer
 
@@ -71,7 +71,7 @@ class AnnotatorProgressSerializer(serializers.Serializer):
 
 def _campaign_for(user: Any, campaign_id: int | None) -> Campaign:
     if campaign_id is not None:
-        campaign = Campaign.objects.filter(pk=campaign_id, is_active=True).first()
+        campaign = queries.campaign_open(campaign_id=campaign_id)
         if campaign is None:
             raise ApplicationError(f"campaign {campaign_id}: no such open campaign", extra={"field": "campaign"}, status_code=404)
         return campaign
@@ -124,10 +124,6 @@ class TaskNextApi(APIView):
 class JudgmentSubmitApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    class JudgmentSubmitVoteSerializer(serializers.Serializer):
-        outcome = serializers.ChoiceField(choices=Judgment.Outcome.choices)
-        comment = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_COMMENT_CHARS)
-
     class JudgmentSubmitInputSerializer(serializers.Serializer):
         task = serializers.UUIDField(help_text="the task's id from /next/")
         votes = serializers.DictField(
@@ -151,13 +147,8 @@ class JudgmentSubmitApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.JudgmentSubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # Each vote's outcome and comment are checked by the service (against the campaign's dimensions too).
         votes = data.validated_data["votes"]
-        for name, vote in votes.items():
-            vote_data = self.JudgmentSubmitVoteSerializer(data=vote)
-            if not vote_data.is_valid():
-                raise ApplicationError(
-                    f"votes.{name}: " + "; ".join(f"{field}: {' '.join(map(str, errs))}" for field, errs in vote_data.errors.items())
-                )
         result = services.task_submit(
             public_id=data.validated_data["task"],
             user=request.user,

@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from annotation.models import Campaign, CampaignMember, Judgment, Pair, QcAnswer, Task
+from annotation import queries
+from annotation.models import Campaign, CampaignMember, Judgment, QcAnswer, Task
 from annotation.stats import bradley_terry as bt
 from annotation.stats.battles import OUTCOME_TO_WINNER, BattleRow
 from leaderboard.selectors import submissions_public
@@ -131,34 +132,14 @@ def task_payload(*, task: Task) -> dict[str, Any]:
     task's random id and two per-task media tokens; the two clips look alike whatever their kind."""
     from annotation.services import required_watch_s
 
-    # One query for the pair, its prompt and clips, unless they came along already (a fresh regular task does).
-    pair_loaded = Task.pair.is_cached(task) and all(  # type: ignore[attr-defined]
-        getattr(Pair, name).is_cached(task.pair) for name in ("prompt", "clip_x", "clip_y")
-    )
-    if not pair_loaded:
-        task.pair = Pair.objects.select_related("prompt", "clip_x", "clip_y").get(pk=task.pair_id)
-    prompt = task.pair.prompt
-    shots = [
-        {
-            "index": shot.index,
-            "start_s": shot.start_s,
-            "end_s": shot.end_s,
-            "caption": shot.caption,
-            "shot_scale": shot.shot_scale,
-            "camera_angle": shot.camera_angle,
-            "camera_motion": shot.camera_motion,
-            "transition_in": shot.transition_in,
-            "audio": _shot_audio_text(shot.audio),
-            "on_screen_text": shot.on_screen_text,
-        }
-        for shot in prompt.shots.all()
-    ]
+    prompt = queries.pair_prompt(pair_id=task.pair_id)
+    shots = [{**shot, "audio": _shot_audio_text(shot["audio"])} for shot in queries.prompt_shots(prompt_pk=prompt.prompt_pk)]
     campaign = task.campaign
     return {
         "id": str(task.public_id),
         "campaign": {"id": campaign.pk, "name": campaign.name},
         "expires_at": task.expires_at.isoformat(),
-        "required_watch_s": round(required_watch_s(task=task), 2),
+        "required_watch_s": round(required_watch_s(task=task, prompt=prompt), 2),
         "prompt": {
             "id": prompt.prompt_id,
             "script": prompt.script,

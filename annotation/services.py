@@ -20,13 +20,12 @@ from datetime import timezone as dt_timezone
 from typing import Any
 from uuid import UUID
 
-from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Value
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from annotation import queries
 from annotation.models import (
     DEFAULT_GUIDELINES,
     JUDGED_DIMENSIONS,
@@ -309,26 +308,20 @@ def member_set_status(*, member: CampaignMember, status: str, reason: str) -> Ca
 # --- Assignment --------------------------------------------------------------------------------
 
 
-def _member_for_tasks(*, campaign: Campaign, user: Any) -> CampaignMember:
-    # One query for the membership and the annotator role together (the common case: a member asking again);
-    # a first-timer or a member without the role falls back to the separate role check.
-    member = (
-        CampaignMember.objects.filter(campaign=campaign, user=user)
-        .annotate(has_annotator_role=Exists(Group.objects.filter(user=OuterRef("user_id"), name=Role.ANNOTATOR.value)))
-        .first()
-    )
-    if (member is None or not member.has_annotator_role) and not user_has_role(user, Role.ANNOTATOR):
+def _member_check_for_tasks(*, campaign: Campaign, user: Any) -> None:
+    """Refuse a user who may not take tasks in the campaign; join an open campaign (or accept an invitation) on the
+    first ask. One query for the membership and the annotator role together (the common case: a member asking)."""
+    status, reason, has_role = queries.member_status(campaign_id=campaign.pk, user_id=user.pk, role=Role.ANNOTATOR.value)
+    if not has_role:
         raise ApplicationError(MSG_NOT_ANNOTATOR, status_code=403)
     if not campaign.is_active:
         raise ApplicationError(f"campaign {campaign.name!r} is closed", status_code=409)
-    if member is None or member.status == CampaignMember.Status.INVITED:
-        member = _campaign_join_annotator(campaign=campaign, user=user)  # the role was checked just above
-    if member.status == CampaignMember.Status.SUSPENDED:
+    if status is None or status == CampaignMember.Status.INVITED:
+        status = _campaign_join_annotator(campaign=campaign, user=user).status  # the role was checked just above
+    if status == CampaignMember.Status.SUSPENDED:
         raise ApplicationError(
-            MSG_SUSPENDED.format(name=campaign.name, reason=member.status_reason or "gold accuracy too low"),
-            status_code=403,
+            MSG_SUSPENDED.format(name=campaign.name, reason=reason or "gold accuracy too low"), status_code=403
         )
-    return member
 
 
 def day_start_utc(now: datetime) -> datetime:
@@ -394,51 +387,60 @@ def _qc_kind_draw(*, campaign: Campaign, rng: random.Random) -> str | None:
 def _task_create(
     *, campaign: Campaign, pair_id: int, slot_id: int | None, user: Any, kind: str, now: datetime, rng: random.Random
 ) -> Task:
-    return Task.objects.create(
-        campaign=campaign,
-        pair_id=pair_id,
-        slot_id=slot_id,
-        annotator=user,
-        kind=kind,
-        x_is_a=rng.random() < 0.5,
-        served_at=now,
-        expires_at=now + timedelta(seconds=campaign.lock_ttl_s),
+    task = queries.task_insert(
+        campaign_id=campaign.pk, pair_id=pair_id, slot_id=slot_id, user_id=user.pk, kind=kind,
+        x_is_a=rng.random() < 0.5, now=now, expires_at=now + timedelta(seconds=campaign.lock_ttl_s),
     )
+    task.campaign = campaign
+    return task
 
 
 def _regular_task_take(*, campaign: Campaign, user: Any, now: datetime, rng: random.Random) -> Task | None:
     """Lock a free slot of the first sampled model pair that has one (an index scan each), else of any pair.
 
     Within a model pair, slots go breadth first (every pair's first slot before any second one)."""
+    locked_until = now + timedelta(seconds=campaign.lock_ttl_s)
+    taken = None
+    for model_pair in model_pair_order(campaign=campaign, rng=rng)[:SAMPLING_RANKED_PAIRS]:
+        taken = _slot_take(campaign=campaign, user=user, now=now, locked_until=locked_until, model_pair=model_pair)
+        if taken is not None:
+            break
+    if taken is None:
+        taken = _slot_take(campaign=campaign, user=user, now=now, locked_until=locked_until, model_pair=None)
+    if taken is None:
+        return None
+    slot_id, pair_id, prior_state = taken
+    if prior_state == PairSlot.State.LOCKED:  # a lapsed lock: its task returns to the pool
+        Task.objects.filter(slot_id=slot_id, state=Task.State.ACTIVE).update(state=Task.State.EXPIRED, finished_at=now)
+    return _task_create(
+        campaign=campaign, pair_id=pair_id, slot_id=slot_id, user=user, kind=Pair.Kind.REGULAR, now=now, rng=rng
+    )
+
+
+def _slot_take(
+    *, campaign: Campaign, user: Any, now: datetime, locked_until: datetime, model_pair: tuple[int, int] | None
+) -> tuple[int, int, str] | None:
+    """(slot id, pair id, the slot's state before) of a slot now locked to `user`, or None when none is free."""
+    if connection.vendor == "postgresql":
+        return queries.slot_take_postgresql(
+            campaign_id=campaign.pk, user_id=user.pk, now=now, locked_until=locked_until, model_pair=model_pair
+        )
+    # Elsewhere (SQLite, the embedded default: one writer at a time) the same in three ORM steps.
     seen = Task.objects.filter(pair_id=OuterRef("pair_id"), annotator=user)
     free = (
         PairSlot.objects.select_for_update(skip_locked=True, of=("self",))
-        # The pair, prompt and clips come along (not locked) for the task's payload: spares it a query.
-        .select_related("pair__prompt", "pair__clip_x", "pair__clip_y")
         .filter(campaign=campaign)
         .filter(Q(state=PairSlot.State.OPEN) | Q(state=PairSlot.State.LOCKED, locked_until__lt=now))
         .exclude(Exists(seen))
         .order_by("index", "order_key")
     )
-    slot = None
-    for low, high in model_pair_order(campaign=campaign, rng=rng)[:SAMPLING_RANKED_PAIRS]:
-        slot = free.filter(model_x_id=low, model_y_id=high).first()
-        if slot is not None:
-            break
-    if slot is None:
-        slot = free.first()
+    if model_pair is not None:
+        free = free.filter(model_x_id=model_pair[0], model_y_id=model_pair[1])
+    slot = free.only("id", "pair_id", "state").first()
     if slot is None:
         return None
-    if slot.state == PairSlot.State.LOCKED:  # a lapsed lock: its task returns to the pool
-        Task.objects.filter(slot=slot, state=Task.State.ACTIVE).update(state=Task.State.EXPIRED, finished_at=now)
-    slot.state, slot.annotator = PairSlot.State.LOCKED, user
-    slot.locked_until = now + timedelta(seconds=campaign.lock_ttl_s)
-    slot.save(update_fields=["state", "annotator", "locked_until"])
-    task = _task_create(
-        campaign=campaign, pair_id=slot.pair_id, slot_id=slot.pk, user=user, kind=Pair.Kind.REGULAR, now=now, rng=rng
-    )
-    task.pair = slot.pair
-    return task
+    PairSlot.objects.filter(pk=slot.pk).update(state=PairSlot.State.LOCKED, annotator=user, locked_until=locked_until)
+    return slot.pk, slot.pair_id, slot.state
 
 
 def _qc_task_take(*, campaign: Campaign, user: Any, kind: str, now: datetime, rng: random.Random) -> Task | None:
@@ -456,19 +458,13 @@ def task_next(*, campaign: Campaign, user: Any, now: datetime | None = None, rng
     """The annotator's active task in the campaign (resumed), else a new one; `task` is None when none is left."""
     now = now or timezone.now()
     rng = rng or random.Random()
-    _member_for_tasks(campaign=campaign, user=user)
+    _member_check_for_tasks(campaign=campaign, user=user)
     # One query finds the annotator's active task (if any) and counts their submitted ones: the count serves both
     # the daily limit and the progress the API answers with (a new or resumed task changes neither).
-    counts = Task.objects.filter(
-        campaign=campaign, annotator=user, state__in=[Task.State.ACTIVE, Task.State.SUBMITTED]
-    ).aggregate(
-        total=Count("id", filter=Q(state=Task.State.SUBMITTED)),
-        today=Count("id", filter=Q(state=Task.State.SUBMITTED, finished_at__gte=day_start_utc(now))),
-        active_id=Max("id", filter=Q(state=Task.State.ACTIVE)),
-    )
-    progress = {"done_today": counts["today"], "done_total": counts["total"], "daily_limit": campaign.daily_limit}
-    if counts["active_id"] is not None:
-        active = Task.objects.filter(pk=counts["active_id"], state=Task.State.ACTIVE).first()
+    counts = queries.annotator_counts(campaign_id=campaign.pk, user_id=user.pk, day_start=day_start_utc(now))
+    progress = {"done_today": counts.submitted_today, "done_total": counts.submitted_total, "daily_limit": campaign.daily_limit}
+    if counts.active_task_id is not None:
+        active = Task.objects.filter(pk=counts.active_task_id, state=Task.State.ACTIVE).first()
         if active is not None:
             if active.expires_at > now:
                 return NextTask(task=active, resumed=True, progress=progress)
@@ -498,7 +494,7 @@ def task_next(*, campaign: Campaign, user: Any, now: datetime | None = None, rng
 
 
 def task_for_annotator(*, public_id: UUID | str, user: Any, lock: bool = False) -> Task:
-    queryset = Task.objects.select_related("campaign", "pair", "pair__clip_x", "pair__clip_y")
+    queryset = Task.objects.select_related("campaign", "pair")
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     try:
@@ -508,11 +504,10 @@ def task_for_annotator(*, public_id: UUID | str, user: Any, lock: bool = False) 
     return task
 
 
-def required_watch_s(*, task: Task) -> float:
-    """Seconds that must pass between serving and voting: both clips play in sync, so the longer clip."""
-    clips = [task.pair.clip_x] + ([task.pair.clip_y] if task.pair.clip_y_id else [])
-    durations = [float((clip.probe or {}).get("duration_s") or clip.prompt.duration_s) for clip in clips]
-    return task.campaign.min_watch_ratio * max(durations)
+def required_watch_s(*, task: Task, prompt: Any = None) -> float:
+    """Seconds that must pass between serving and voting: the pair's playing time (both clips play in sync, so
+    the longer one) times the campaign's ratio. `prompt`: the pair's PairPrompt when the caller has it."""
+    return task.campaign.min_watch_ratio * (prompt or queries.pair_prompt(pair_id=task.pair_id)).watch_s
 
 
 def _votes_clean(*, campaign: Campaign, votes: dict[str, Any]) -> dict[str, tuple[str, str]]:
@@ -533,28 +528,23 @@ def _votes_clean(*, campaign: Campaign, votes: dict[str, Any]) -> dict[str, tupl
         vote = votes[name]
         outcome = vote.get("outcome") if isinstance(vote, dict) else vote
         comment = (vote.get("comment") or "") if isinstance(vote, dict) else ""
-        if outcome not in OUTCOMES:
-            raise ApplicationError(f"votes.{name}.outcome: choose {', '.join(OUTCOMES)}, got {outcome!r}")
+        if not isinstance(outcome, str) or outcome not in OUTCOMES:
+            raise ApplicationError(f"votes.{name}: outcome: choose {', '.join(OUTCOMES)}, got {outcome!r}")
         if not isinstance(comment, str) or len(comment) > MAX_COMMENT_CHARS:
-            raise ApplicationError(f"votes.{name}.comment: text of at most {MAX_COMMENT_CHARS} characters")
+            raise ApplicationError(f"votes.{name}: comment: text of at most {MAX_COMMENT_CHARS} characters")
         cleaned[name] = (outcome, comment.strip())
     return cleaned
 
 
 def _task_finish_slot(*, task: Task, user: Any) -> None:
-    """Close the task's slot as done, in one conditional UPDATE (it row-locks the slot like SELECT ... FOR UPDATE
-    would): only while the slot is still locked to this annotator. Otherwise the lock lapsed and the slot went
-    to someone else, and the caller's transaction rolls back."""
+    """Close the task's slot as done, only while it is still locked to this annotator. Otherwise the lock lapsed and
+    the slot went to someone else, and the caller's transaction rolls back."""
     if task.state != Task.State.ACTIVE:
         raise ApplicationError(f"task {task.public_id} is {task.state}: it can no longer be answered", status_code=409)
-    if task.slot_id is not None:
-        closed = PairSlot.objects.filter(pk=task.slot_id, state=PairSlot.State.LOCKED, annotator_id=user.pk).update(
-            state=PairSlot.State.DONE, locked_until=None
+    if task.slot_id is not None and not queries.slot_finish(slot_id=task.slot_id, user_id=user.pk):
+        raise ApplicationError(
+            f"task {task.public_id} expired and went to another annotator; ask for the next task", status_code=409
         )
-        if not closed:
-            raise ApplicationError(
-                f"task {task.public_id} expired and went to another annotator; ask for the next task", status_code=409
-            )
 
 
 def task_submit(
@@ -566,14 +556,20 @@ def task_submit(
     now: datetime | None = None,
 ) -> SubmitResult:
     """Store the answers to every dimension of a task, once: a replay of a stored submission stores nothing."""
+    try:
+        public_uuid = public_id if isinstance(public_id, UUID) else UUID(str(public_id))
+    except ValueError:
+        raise ApplicationError(f"task {public_id}: no such task of yours", status_code=404) from None
     with transaction.atomic():
-        task = task_for_annotator(public_id=public_id, user=user, lock=True)
+        found = queries.task_for_submission(public_id=public_uuid, user_id=user.pk)
+        if found is None:
+            raise ApplicationError(f"task {public_id}: no such task of yours", status_code=404)
+        task, member = found
         if task.state == Task.State.SUBMITTED:
             return SubmitResult(task=task, stored=False)
         now = now or timezone.now()
         campaign = task.campaign
         cleaned = _votes_clean(campaign=campaign, votes=votes)
-        member = CampaignMember.objects.select_for_update().get(campaign=campaign, user=user)
         if member.status == CampaignMember.Status.SUSPENDED:
             raise ApplicationError(
                 MSG_SUSPENDED.format(name=campaign.name, reason=member.status_reason or "gold accuracy too low"),
@@ -595,20 +591,9 @@ def task_submit(
             clip_a, clip_b = (pair.clip_x_id, pair.clip_y_id) if task.x_is_a else (pair.clip_y_id, pair.clip_x_id)
             # No savepoint around the insert: a conflict raises out of the whole transaction, which rolls back.
             try:
-                Judgment.objects.bulk_create(
-                    [
-                        Judgment(
-                            annotator=user,
-                            clip_a_id=clip_a,
-                            clip_b_id=clip_b,
-                            dimension=name,
-                            outcome=outcome,
-                            comment=comment,
-                            campaign=campaign,
-                            task=task,
-                        )
-                        for name, (outcome, comment) in cleaned.items()
-                    ]
+                queries.judgments_insert(
+                    task_id=task.pk, campaign_id=campaign.pk, user_id=user.pk, clip_a_id=clip_a, clip_b_id=clip_b,
+                    votes=cleaned, now=now,
                 )
             except IntegrityError:
                 raise ApplicationError(
@@ -619,16 +604,14 @@ def task_submit(
         task.state, task.finished_at = Task.State.SUBMITTED, now
         task.server_elapsed_ms = int(elapsed_s * 1000)
         task.client_elapsed_ms = client_elapsed_ms
-        task.save(update_fields=["state", "finished_at", "server_elapsed_ms", "client_elapsed_ms"])
-        # The task was saved as submitted just before, in this transaction: the counts include it.
-        counts = Task.objects.filter(campaign_id=campaign.pk, annotator=user, state=Task.State.SUBMITTED).aggregate(
-            total=Count("id"),
-            today=Count("id", filter=Q(finished_at__gte=day_start_utc(now))),
-            regular=Count("id", filter=Q(kind=Pair.Kind.REGULAR)),
+        queries.task_mark_submitted(
+            task_id=task.pk, now=now, server_elapsed_ms=task.server_elapsed_ms, client_elapsed_ms=client_elapsed_ms
         )
+        # The task was marked submitted just before, in this transaction: the counts include it.
+        counts = queries.annotator_counts(campaign_id=campaign.pk, user_id=user.pk, day_start=day_start_utc(now))
         if task.kind == Pair.Kind.REGULAR:
-            _after_regular_judgment(task=task, member=member, regular_votes=counts["regular"])
-    progress = {"done_today": counts["today"], "done_total": counts["total"], "daily_limit": campaign.daily_limit}
+            _after_regular_judgment(task=task, member=member, regular_votes=counts.submitted_regular)
+    progress = {"done_today": counts.submitted_today, "done_total": counts.submitted_total, "daily_limit": campaign.daily_limit}
     return SubmitResult(task=task, stored=True, progress=progress)
 
 
@@ -705,14 +688,12 @@ def _ranking_request_count_if_queued(*, suite_id: int, reason: str) -> bool:
     recomputation is already queued (and not stale), so the request only counts itself and marks the suite
     dirty. Every judgment of a busy campaign takes this path instead of BEGIN / SELECT ... FOR UPDATE / UPDATE /
     COMMIT on the suite's single state row. False when nothing is queued: then the full request must run."""
-    from annotation.ranking.models import RecomputeState
     from annotation.ranking.services import STALE_SCHEDULE_S
 
     now = timezone.now()
-    counted = RecomputeState.objects.filter(
-        suite_id=suite_id, scheduled_for__gte=now - timedelta(seconds=STALE_SCHEDULE_S)
-    ).update(requests=F("requests") + 1, last_reason=reason[:200], dirty_since=Coalesce(F("dirty_since"), Value(now)))
-    return counted > 0
+    return queries.ranking_request_count_if_queued(
+        suite_id=suite_id, reason=reason[:200], now=now, scheduled_after=now - timedelta(seconds=STALE_SCHEDULE_S)
+    )
 
 
 def task_skip(*, public_id: UUID | str, user: Any, reason: str, comment: str = "", now: datetime | None = None) -> Task:

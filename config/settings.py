@@ -103,6 +103,10 @@ DATABASES = {
         DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", 60)), conn_health_checks=True
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Lets the hand-written hot statements (config.handwritten_sql.prepared_cursor) be prepared once per connection.
+    # The ORM's own queries are bound client-side, which psycopg never prepares, so they are unaffected.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker write to one file: WAL lets readers run beside a writer, and
     # IMMEDIATE transactions take the write lock up front instead of failing on upgrade.

@@ -26,10 +26,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Authorization header: the token contains invalid characters") from None
         from leaderboard import services  # here, not at import: DRF imports this class while loading its settings
 
-        token = services.api_token_authenticate(key)
-        if token is None:
+        authenticated = services.api_token_authenticate(key)
+        if authenticated is None:
             raise exceptions.AuthenticationFailed("invalid or revoked API token; create a new one on your account page")
-        return token.user, token
+        return authenticated  # (user, token id): request.auth is the token's id
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword

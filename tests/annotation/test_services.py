@@ -96,7 +96,7 @@ def test_votes_are_validated_with_clear_messages(world) -> None:  # type: ignore
     task = services.task_next(campaign=campaign, user=ann).task
     with pytest.raises(ApplicationError, match="missing audio"):
         services.task_submit(public_id=task.public_id, user=ann, votes={"overall": "a", "video": "b"})
-    with pytest.raises(ApplicationError, match=r"votes.video.outcome: choose"):
+    with pytest.raises(ApplicationError, match=r"votes.video: outcome: choose"):
         services.task_submit(public_id=task.public_id, user=ann, votes={**VOTES, "video": {"outcome": "maybe"}})
     with pytest.raises(ApplicationError, match="no such task of yours"):
         services.task_submit(public_id=task.public_id, user=annotator("eve"), votes=VOTES)
