@@ -23,7 +23,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -245,10 +245,17 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     parser.add_argument("--no-peer", action="store_true", help="leave out PySceneDetect")
     parser.add_argument("--no-source", action="store_true", help="leave out the unspliced source")
     parser.add_argument("--verbose", action="store_true", help="list every miss and false boundary")
+    parser.add_argument("--seed-offset", type=int, default=0,
+                        help="add this to every clip's seed: the same settings on other footage splices "
+                             "(e.g. 100, 200; cached apart from the default set)")
     args = parser.parse_args(argv)
     av.logging.set_level(av.logging.ERROR)
     cache = args.cache or default_cache_dir()
-    clips = held_out_clips(cache)
+    specs = HELD_OUT
+    if args.seed_offset:
+        specs = tuple(replace(s, name=f"{s.name}-seed{s.seed + args.seed_offset}", seed=s.seed + args.seed_offset)
+                      for s in HELD_OUT)
+    clips = held_out_clips(cache, specs)
     peer_ok = not args.no_peer
     if peer_ok:
         try:
