@@ -5,7 +5,8 @@ compiling these queries (joins, Exists, filtered aggregates) than PostgreSQL spe
 that serve both. Each statement is plain SQL that SQLite (the embedded default) runs too, except the slot take,
 whose PostgreSQL form uses FOR UPDATE SKIP LOCKED and whose portable form is in services (SQLite has one writer at
 a time, so no row locks are needed there). Table and column names are those of annotation.models and
-leaderboard.models; the tests run every statement on both databases' paths through the services.
+leaderboard.models. The suite runs these through the API on PostgreSQL, and on SQLite in
+tests/annotation/test_embedded_sqlite.py.
 """
 
 from __future__ import annotations
