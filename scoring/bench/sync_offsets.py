@@ -254,6 +254,104 @@ def lip_truth(shifts_ms: list[float], min_shot_s: float = 1.5, boot: int = 200) 
     return lines
 
 
+def _budgeted(tracks: list[Any], max_total_s: float) -> list[Any]:
+    """The tracks the engine would landmark: longest shots first up to max_total_s (lipsync.mouth_tracks)."""
+    chosen, budget = [], max_total_s
+    for track in sorted(tracks, key=lambda t: t.span[0] - t.span[1]):
+        if budget <= 0.3:
+            break
+        chosen.append(track)
+        budget -= track.span[1] - track.span[0]
+    return chosen
+
+
+def _shot_tracks(path: Path, decoded: DecodedClip, frame_step: int, cache: Path) -> list[Any]:
+    """Best mouth track of every shot of >= POOL_MIN_SHOT_S of the file (faces found by mouth_tracks' own
+    detector), cached in `cache` (npz): the shifts move only the sound, so tracks are made once per picture."""
+    from scoring.engine.metrics import lipsync
+
+    if cache.exists():
+        data = np.load(cache)
+        return [lipsync.MouthTrack((float(a), float(b)), data[f"t{i}"], data[f"o{i}"], 0.5, 1.0)
+                for i, (a, b) in enumerate(data["spans"])]
+    seg = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
+    spans = lipsync.face_shot_spans([(s.start_s, s.end_s) for s in seg.shots], [0.5 * (s.start_s + s.end_s) for s in seg.shots])
+    tracks = lipsync.best_shot_tracks(lipsync.mouth_tracks(path, spans, max_total_s=float(decoded.duration_s) + 1.0,
+                                                           timeout_s=900.0, frame_step=frame_step))
+    arrays: dict[str, Any] = {"spans": np.array([t.span for t in tracks]).reshape(-1, 2)}
+    for i, t in enumerate(tracks):
+        arrays[f"t{i}"], arrays[f"o{i}"] = t.times_s, t.opening
+    np.savez(cache, **arrays)
+    return tracks
+
+
+def _lip_row(kind: str, shift_ms: float, tracks: list[Any], sound: DecodedClip, **extra: Any) -> dict[str, Any]:
+    from scoring.engine.metrics import lipsync
+
+    started = time.perf_counter()
+    env_t, env = lipsync.speech_envelope(sound.audio_mono, sound.audio_rate, sound.audio_start_s)
+    pooled = lipsync.pooled_lip_offset(_budgeted(tracks, lipsync.POOL_MAX_TOTAL_S), env_t, env)
+    ok, reason = lipsync.lip_offset_accepted(pooled)
+    estimate = None if pooled is None or pooled.at_edge else round(pooled.offset_s * 1000.0, 1)
+    return {"kind": kind, "shift_ms": shift_ms, "status": "measured" if ok else "not_measured",
+            "offset_ms": estimate if ok else None, "estimate_ms": estimate,
+            "confidence": None if pooled is None else round(pooled.confidence, 3),
+            "peak_z": None if pooled is None else round(pooled.z, 2),
+            "peak_correlation": None if pooled is None else round(pooled.correlation, 3),
+            "shots": 0 if pooled is None else pooled.shots, "reason": reason,
+            "sync_s": time.perf_counter() - started, **extra}
+
+
+def lip_offset_figures(shifts_ms: list[float], work_dir: Path, *, frame_step: int, sets: set[str],
+                       splice_seeds: tuple[int, ...] = SPLICE_SEEDS) -> list[dict[str, Any]]:
+    """The pooled lip offset (metrics.lipsync.pooled_lip_offset) on the real sets of `real_figures`: the
+    whole video (sound shifted), excerpts (shots inside them), splices and the unrelated-audio controls."""
+    from scoring.bench.real_footage import real_footage_path, splice_real_footage
+
+    source = real_footage_path()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    decoded = decode_clip(source)
+    tracks = _shot_tracks(source, decoded, frame_step, work_dir / f"lip_tracks_source_step{frame_step}.npz")
+    rows = []
+    if "whole" in sets:
+        for offset in shifts_ms:
+            rows.append(_lip_row("whole", offset, tracks, excerpt(decoded, 0.0, decoded.duration_s - 0.1, offset), group="whole"))
+    if "excerpt" in sets:
+        rng = np.random.default_rng(0)
+        for duration in EXCERPT_S:
+            for start in EXCERPT_STARTS_S:
+                name = f"{start:g}+{duration:g}s"
+                inside = [dataclasses.replace(t, span=(t.span[0] - start, t.span[1] - start), times_s=t.times_s - start)
+                          for t in tracks if t.span[0] >= start and t.span[1] <= start + duration]
+                for offset in shifts_ms:
+                    rows.append(_lip_row("excerpt", offset, inside, excerpt(decoded, start, duration, offset),
+                                         clip=name, group=name))
+                for control in ("other", "noise", "silence"):
+                    clip = excerpt(decoded, start, duration, 0.0, audio=control, rng=rng)
+                    rows.append(_lip_row(f"control-{control}", 0.0, inside, clip, clip=name))
+    if "splice" in sets:
+        for seed in splice_seeds:
+            files = {}
+            for offset in SPLICE_SHIFTS_MS:
+                target = work_dir / f"splice{seed}_shift{offset:+.0f}.mp4"
+                if not target.exists():
+                    splice_real_footage(target, shots=12, seed=seed, audio_offset_s=offset / 1000.0)
+                files[offset] = target
+            base = decode_clip(files[0.0])
+            mine = _shot_tracks(files[0.0], base, frame_step, work_dir / f"lip_tracks_splice{seed}_step{frame_step}.npz")
+            for offset, target in files.items():
+                rows.append(_lip_row("splice", offset, mine, decode_clip(target), clip=target.name, group=f"splice{seed}"))
+    for row in rows:
+        estimate = row["estimate_ms"]
+        row["error_ms"] = None if estimate is None else round(abs(estimate - row["shift_ms"]), 1)
+    base_reading = {r["group"]: r["estimate_ms"] for r in rows if r.get("group") and r["shift_ms"] == 0.0}
+    for row in rows:
+        ref = base_reading.get(row.get("group"))
+        row["error_vs_unshifted_ms"] = (None if ref is None or row["estimate_ms"] is None
+                                        else round(abs(row["estimate_ms"] - ref - row["shift_ms"]), 1))
+    return rows
+
+
 def summarise(rows: list[dict[str, Any]]) -> list[str]:
     """Per kind and shift: clips, measured, measured within 40 ms, max error of the measured; then the controls."""
     lines = []
@@ -301,6 +399,9 @@ def main() -> None:
                         help="seeds of the spliced real clips (others than the default are fresh held-out material)")
     parser.add_argument("--lip", action="store_true",
                         help="read the real video's own offset from the singer's lips (pooled over face shots)")
+    parser.add_argument("--lip-offset", action="store_true",
+                        help="the pooled lip offset (the engine's fallback when motion is not measured) on the real sets")
+    parser.add_argument("--frame-step", type=int, default=0, help="landmark every n-th frame (0: the engine's)")
     args = parser.parse_args()
     VISUAL["feature"] = args.visual
     if args.demo:
@@ -311,6 +412,17 @@ def main() -> None:
         print(f"demo every estimate, measured or not: {error_distribution(figures['all_errors_ms'])}")
     if args.lip:
         for line in lip_truth([float(s) for s in args.shifts.split(",")]):
+            print(line)
+    if args.lip_offset:
+        from scoring.engine.metrics.lipsync import POOL_FRAME_STEP
+
+        rows = lip_offset_figures([float(s) for s in args.shifts.split(",")], args.work,
+                                  frame_step=args.frame_step or POOL_FRAME_STEP, sets=set(args.only.split(",")),
+                                  splice_seeds=tuple(int(s) for s in args.splice_seeds.split(",")))
+        if args.rows:
+            for row in rows:
+                print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}))
+        for line in summarise(rows):
             print(line)
     if args.real:
         only = set(args.only.split(","))

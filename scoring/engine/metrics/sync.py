@@ -234,6 +234,7 @@ def sync_metric(
         reason = "no audio onsets or no visual motion events to line up"
         return not_measured(name, reason, tool, version), {"offset_ms": None, "confidence": 0.0, "reason": reason}
     evidence: dict[str, object] = {
+        "method": "motion",  # which reading the offset is (metrics.lipsync.with_lip_offset may use the lips)
         "offset_ms": round(estimate.offset_s * 1000.0, 1),
         "confidence": round(estimate.confidence, 4),
         "peak_correlation": rounded(estimate.peak_correlation),
@@ -279,5 +280,6 @@ def _rejected(
     """Not measured: the estimate stays in the evidence as rejected, so no reader takes it for the offset."""
     evidence["rejected_offset_ms"] = evidence["offset_ms"]
     evidence["offset_ms"] = None
+    evidence["method"] = None
     evidence["reason"] = reason
     return not_measured(name, reason, tool, version, raw=evidence), evidence
