@@ -19,7 +19,7 @@ from .faces import faces_available, faces_for_frames, faces_version
 from .judge import RUBRIC_METRIC_NAMES, rubric_metrics
 from .metrics.audio import AUDIO_METRICS, audio_metrics
 from .metrics.base import MetricValue, failed, jsonable, not_measured
-from .metrics.lipsync import ATTRIBUTION, LIP, lipsync_metrics
+from .metrics.lipsync import ATTRIBUTION, LIP, lipsync_metrics, with_lip_offset
 from .metrics.reference import REFERENCE_METRICS, reference_metrics
 from .metrics.shot import SHOT_METRICS, shot_metrics
 from .metrics.sync import sync_metric
@@ -245,6 +245,9 @@ def score_clip(
 
     def run_sync() -> dict[str, MetricValue]:
         value, evidence = sync_metric(decoded, seg)
+        # Not measured from motion (dancing to a beat): the lips of the face shots may still tell it.
+        value, evidence = with_lip_offset(value, evidence, path, decoded, [(s.start_s, s.end_s) for s in seg.shots],
+                                          faces_by_sample, version=tool_versions("av", "numpy", "scipy") + f"; {f_version}")
         sync_evidence.clear()
         sync_evidence.update(evidence)
         return {"sync_offset": value}
