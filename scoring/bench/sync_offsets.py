@@ -298,7 +298,9 @@ def _shot_tracks(path: Path, decoded: DecodedClip, frame_step: int, cache: Path)
     seg = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
     spans = lipsync.face_shot_spans([(s.start_s, s.end_s) for s in seg.shots], [0.5 * (s.start_s + s.end_s) for s in seg.shots])
     tracks = lipsync.best_shot_tracks(lipsync.mouth_tracks(path, spans, max_total_s=float(decoded.duration_s) + 1.0,
-                                                           timeout_s=900.0, frame_step=frame_step))
+                                                           timeout_s=900.0, frame_step=frame_step,
+                                                           detect_every=lipsync.POOL_DETECT_EVERY,
+                                                           detect_width=lipsync.POOL_DETECT_WIDTH))
     arrays: dict[str, Any] = {"spans": np.array([t.span for t in tracks]).reshape(-1, 2)}
     for i, t in enumerate(tracks):
         arrays[f"t{i}"], arrays[f"o{i}"] = t.times_s, t.opening
@@ -328,11 +330,12 @@ def lip_offset_figures(shifts_ms: list[float], work_dir: Path, *, frame_step: in
     """The pooled lip offset (metrics.lipsync.pooled_lip_offset) on the real sets of `real_figures`: the
     whole video (sound shifted), excerpts (shots inside them), splices and the unrelated-audio controls."""
     from scoring.bench.real_footage import real_footage_path, splice_real_footage
+    from scoring.engine.metrics import lipsync
 
     source = real_footage_path()
     work_dir.mkdir(parents=True, exist_ok=True)
     decoded = decode_clip(source)
-    tracks = _shot_tracks(source, decoded, frame_step, work_dir / f"lip_tracks_source_step{frame_step}.npz")
+    tracks = _shot_tracks(source, decoded, frame_step, work_dir / f"lip_tracks_source_step{frame_step}_det{lipsync.POOL_DETECT_EVERY}.npz")
     rows = []
     if "whole" in sets:
         for offset in shifts_ms:
@@ -359,7 +362,7 @@ def lip_offset_figures(shifts_ms: list[float], work_dir: Path, *, frame_step: in
                     splice_real_footage(target, shots=12, seed=seed, audio_offset_s=offset / 1000.0)
                 files[offset] = target
             base = decode_clip(files[0.0])
-            mine = _shot_tracks(files[0.0], base, frame_step, work_dir / f"lip_tracks_splice{seed}_step{frame_step}.npz")
+            mine = _shot_tracks(files[0.0], base, frame_step, work_dir / f"lip_tracks_splice{seed}_step{frame_step}_det{lipsync.POOL_DETECT_EVERY}.npz")
             for offset, target in files.items():
                 rows.append(_lip_row("splice", offset, mine, decode_clip(target), clip=target.name, group=f"splice{seed}"))
     for row in rows:

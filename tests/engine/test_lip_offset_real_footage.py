@@ -71,7 +71,7 @@ def tracks(clip: tuple[str, DecodedClip, list[tuple[float, float]]], faces: dict
     """What with_lip_offset landmarks: the shots with a sampled face, within the engine's budget."""
     path, decoded, shots = clip
     spans = lipsync.face_shot_spans(shots, [s.time_s for s in decoded.samples if faces.get(s.index)])
-    return lipsync.best_shot_tracks(lipsync.mouth_tracks(path, spans, max_total_s=lipsync.POOL_MAX_TOTAL_S, timeout_s=600.0))
+    return lipsync.pooled_tracks(path, spans, timeout_s=600.0)
 
 
 def _reading(decoded: DecodedClip, tracks: list[lipsync.MouthTrack]) -> tuple[lipsync.PooledLipOffset | None, bool]:

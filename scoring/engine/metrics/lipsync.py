@@ -90,10 +90,13 @@ def mouth_tracks(
     max_total_s: float = MAX_SPAN_TOTAL_S,
     timeout_s: float = 120.0,
     frame_step: int = 1,
+    detect_every: int = DETECT_EVERY,
+    detect_width: int | None = None,
 ) -> list[SpanTracks]:
     """Mouth-opening tracks of the faces in each span (clip times, seconds from the first video frame;
     `video_start_s` is the stream time of that frame, read from the file when not given); landmarks on
-    every `frame_step`-th frame."""
+    every `frame_step`-th frame, faces detected every `detect_every` of those (on a copy at most
+    `detect_width` wide: faces.DETECT_WIDTH when None)."""
     chosen: list[tuple[float, float]] = []
     budget = max_total_s
     for span in sorted(spans, key=lambda s: s[0] - s[1]):  # longest first
@@ -136,19 +139,22 @@ def mouth_tracks(
                 height = max(2, round(width * frame.height / frame.width / 2) * 2)
                 rgb = scaler.reformat(frame, width=width, height=height, format="rgb24", interpolation="AREA").to_ndarray()
                 frames.append((t, rgb))
-            out.append(_track_span((start, end), frames))
+            out.append(_track_span((start, end), frames, detect_every, detect_width))
     return out
 
 
-def _track_span(span: tuple[float, float], frames: list[tuple[float, np.ndarray]]) -> SpanTracks:
+def _track_span(
+    span: tuple[float, float], frames: list[tuple[float, np.ndarray]], detect_every: int = DETECT_EVERY,
+    detect_width: int | None = None,
+) -> SpanTracks:
     n = len(frames)
     times = np.array([t for t, _ in frames], dtype=np.float64)
     tracks: list[_Track] = []
     for i, (_, rgb) in enumerate(frames):
-        if i % DETECT_EVERY == 0:
-            _match(tracks, detect_faces(rgb), i, n)
+        if i % detect_every == 0:
+            _match(tracks, detect_faces(rgb) if detect_width is None else detect_faces(rgb, detect_width=detect_width), i, n)
         for track in tracks:
-            if i - track.last_seen > 2 * DETECT_EVERY:
+            if i - track.last_seen > 2 * detect_every:
                 continue  # lost: not re-measured until a detection picks it up again
             points = landmarks_for(rgb, track.box)
             track.values[i] = mouth_opening(points)
@@ -327,6 +333,11 @@ POOL_MIN_SHOT_S = 1.5  # shorter shots give a face too few frames to follow
 POOL_EDGE_S = 0.1  # kept clear of the cuts either side of a shot
 POOL_MAX_TOTAL_S = 40.0  # at most this much of the clip's face shots is decoded and landmarked
 POOL_FRAME_STEP = 1  # every frame: at every other frame (12.5 fps) tracks lose the face (real video: 531 vs 989 frames, z 2.0 vs 5.9)
+# Face detection (HOG, ~80 ms a 480-wide frame) is most of the cost: the pooled reading detects on a
+# 320-wide copy (a face of >= ~1/4 of the frame height). Every 5th frame as lip sync: every 10th lost the
+# lips' signal on the real video (z 1.2 instead of 5.9: landmarks fitted in stale boxes).
+POOL_DETECT_EVERY = 5
+POOL_DETECT_WIDTH = 320
 POOL_MIN_SHOTS = 3
 POOL_NULL_MIN_S = 2.0  # the null's circular shifts stay this far from the true alignment either way
 POOL_NULL_SHIFTS = 40
@@ -384,6 +395,14 @@ def best_shot_tracks(span_tracks: list[SpanTracks]) -> list[MouthTrack]:
         inside = (best.times_s >= st.span[0]) & (best.times_s <= st.span[1])
         out.append(MouthTrack(st.span, best.times_s[inside], best.opening[inside], best.centre_x, best.coverage))
     return out
+
+
+def pooled_tracks(path: str | Path, spans: list[tuple[float, float]], max_total_s: float = POOL_MAX_TOTAL_S,
+                  timeout_s: float = 120.0) -> list[MouthTrack]:
+    """The mouth track of each span's most moving face, as the pooled reading landmarks it."""
+    return best_shot_tracks(mouth_tracks(path, spans, max_total_s=max_total_s, timeout_s=timeout_s,
+                                         frame_step=POOL_FRAME_STEP, detect_every=POOL_DETECT_EVERY,
+                                         detect_width=POOL_DETECT_WIDTH))
 
 
 def _track_sums(
@@ -495,7 +514,7 @@ def with_lip_offset(
     if len(spans) < POOL_MIN_SHOTS:
         evidence["lip_offset"] = {"reason": f"only {len(spans)} shot(s) of >= {POOL_MIN_SHOT_S} s with a face"}
         return value, evidence
-    tracks = best_shot_tracks(mouth_tracks(path, spans, max_total_s=POOL_MAX_TOTAL_S, frame_step=POOL_FRAME_STEP))
+    tracks = pooled_tracks(path, spans)
     env_t, env = speech_envelope(decoded.audio_mono, decoded.audio_rate, decoded.audio_start_s)
     pooled = pooled_lip_offset(tracks, env_t, env)
     ok, reason = lip_offset_accepted(pooled)
