@@ -30,6 +30,10 @@ MAX_SAMPLES = 120  # bounds memory on long clips: the interval stretches instead
 AUDIO_RATE = 24_000  # Hz; keeps the band up to 12 kHz for loudness/noise, 2x cheaper than 48 kHz
 NEAR_FULL_SCALE = 10 ** (-0.5 / 20)  # |x| >= -0.5 dBFS counts as at (or near) full scale
 TRUE_PEAK_GATE = 0.5  # only blocks with a sample peak above -6 dBFS are oversampled (see AudioPeakMeter)
+# PyAV >= 17 scales on automatic swscale threads by default: on these small outputs the threads cost
+# more than they save and contend with the decoder's (2.5x the per-frame time of one thread, measured
+# at 720p), and the output is the same. Older PyAV always scales on one thread and has no such option.
+_ONE_THREAD: dict[str, int] = {"threads": 1} if int(av.__version__.split(".")[0]) >= 17 else {}
 _TRUE_PEAK_FIR = (signal.firwin(48, 1 / 4) * 4).astype(np.float32)  # 4x interpolation low-pass
 
 
@@ -193,6 +197,7 @@ class _VideoCollector:
         self._thumb_size: tuple[int, int] | None = None
         self._sample_size: tuple[int, int] | None = None
         # One reformatter each, reused: swscale contexts are cached between frames of the same geometry.
+        # One scaling thread each (_ONE_THREAD): same output, see there.
         self._thumb_scaler, self._sample_scaler = VideoReformatter(), VideoReformatter()
         self._small_scaler = VideoReformatter()
 
@@ -211,12 +216,13 @@ class _VideoCollector:
             self._sample_size = _sample_size(frame.width, frame.height)
         width, height = self._thumb_size
         grey = self._thumb_scaler.reformat(
-            frame, width=width, height=height, format="gray", interpolation="AREA"
+            frame, width=width, height=height, format="gray", interpolation="AREA", **_ONE_THREAD
         ).to_ndarray()
         self.thumbs.append(np.ascontiguousarray(grey[:, :width]))
         if self.small_rgb is not None:
             small = self._small_scaler.reformat(
-                frame, width=SMALL_RGB_SIZE[0], height=SMALL_RGB_SIZE[1], format="rgb24", interpolation="AREA"
+                frame, width=SMALL_RGB_SIZE[0], height=SMALL_RGB_SIZE[1], format="rgb24", interpolation="AREA",
+                **_ONE_THREAD,
             ).to_ndarray()
             self.small_rgb.append(np.ascontiguousarray(small[:, : SMALL_RGB_SIZE[0]]))
         self.times.append(t)
@@ -226,7 +232,7 @@ class _VideoCollector:
             assert self._sample_size is not None
             width, height = self._sample_size
             rgb = self._sample_scaler.reformat(
-                frame, width=width, height=height, format="rgb24", interpolation="AREA"
+                frame, width=width, height=height, format="rgb24", interpolation="AREA", **_ONE_THREAD
             ).to_ndarray()
             self.samples.append(SampledFrame(len(self.times) - 1, t - self.t0, rgb))
             self._next_sample_t += self._interval
