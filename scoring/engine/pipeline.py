@@ -233,7 +233,8 @@ def score_clip(
     # The metric groups only read the decode, the segmentation and the faces, so they run in two lanes
     # of about equal cost side by side: numpy, scipy, PyAV and the ONNX/torch models release the GIL for
     # their heavy parts, so the lanes use both cores once decoding is done. Lip sync follows sync in
-    # one lane: both write `sync_evidence`.
+    # one lane: both write `sync_evidence`; audio goes first in that lane, so the speech activity it
+    # computes is there for lip sync. Shot metrics close the video lane, which is otherwise the shorter.
     per_shot: list[Any] = []
     sync_evidence: dict[str, Any] = {"offset_ms": None, "confidence": None}
     f_version = faces_version() if faces_by_sample is not None else ""
@@ -275,13 +276,13 @@ def score_clip(
                                               faces_version=f_version, use_expert_models=expert)),
         MetricStage("metrics_rubric", tuple(RUBRIC_METRIC_NAMES.values()), "rubric judge",
                     lambda: rubric_metrics(script, decoded, seg, config.judge)),
+        MetricStage("metrics_shot", SHOT_METRICS, "shot metrics",
+                    lambda: shot_metrics(seg, script, decoded, use_expert_models=expert)),
     ]
     lane_two: list[MetricStage] = [
         MetricStage("metrics_audio", AUDIO_METRICS, "audio metrics", lambda: audio_metrics(decoded, script, seg, config=config)),
         MetricStage("metrics_sync", ("sync_offset",), "sync metric", run_sync),
         MetricStage("metrics_lipsync", LIPSYNC_METRICS, "lip sync", run_lipsync),
-        MetricStage("metrics_shot", SHOT_METRICS, "shot metrics",
-                    lambda: shot_metrics(seg, script, decoded, use_expert_models=expert)),
         MetricStage("metrics_consistency", CONSISTENCY_METRICS, "consistency metrics",
                     lambda: consistency_metrics(decoded, seg, script, faces_by_sample, f_version)[0]),
     ]
