@@ -340,6 +340,14 @@ def lip_offset_figures(shifts_ms: list[float], work_dir: Path, *, frame_step: in
     if "whole" in sets:
         for offset in shifts_ms:
             rows.append(_lip_row("whole", offset, tracks, excerpt(decoded, 0.0, decoded.duration_s - 0.1, offset), group="whole"))
+        # Unrelated sound with enough face shots to be read: the video's own sound rolled by 20-190 s
+        # (the same song and singer, other words), and white noise.
+        assert decoded.audio is not None
+        for roll_s in range(20, 200, 10):
+            rolled = dataclasses.replace(decoded, audio=np.roll(decoded.audio, -roll_s * decoded.audio_rate, axis=0))
+            rows.append(_lip_row("control-other", 0.0, tracks, rolled, clip=f"whole, sound rolled {roll_s} s"))
+        noise = excerpt(decoded, 0.0, decoded.duration_s - 0.1, 0.0, audio="noise")
+        rows.append(_lip_row("control-noise", 0.0, tracks, noise, clip="whole, white noise"))
     if "excerpt" in sets:
         rng = np.random.default_rng(0)
         for duration in EXCERPT_S:
