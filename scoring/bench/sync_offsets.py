@@ -184,6 +184,20 @@ def _row(kind: str, shift_ms: float, evidence: dict[str, Any], **extra: Any) -> 
             "sync_s": evidence["sync_s"], **extra}
 
 
+def _with_errors(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row's error against its imposed shift, and against the unshifted copy's own reading: how well a shift
+    is followed whatever the content's lag (dance motion trailing the beat) makes of the source."""
+    for row in rows:
+        estimate = row["estimate_ms"]
+        row["error_ms"] = None if estimate is None else round(abs(estimate - row["shift_ms"]), 1)
+    base_reading = {r["group"]: r["estimate_ms"] for r in rows if r.get("group") and r["shift_ms"] == 0.0}
+    for row in rows:
+        ref = base_reading.get(row.get("group"))
+        row["error_vs_unshifted_ms"] = (None if ref is None or row["estimate_ms"] is None
+                                        else round(abs(row["estimate_ms"] - ref - row["shift_ms"]), 1))
+    return rows
+
+
 def real_figures(shifts_ms: list[float], work_dir: Path, *, whole: bool = True, excerpts: bool = True,
                  splices: bool = True, splice_seeds: tuple[int, ...] = SPLICE_SEEDS) -> list[dict[str, Any]]:
     """One row per measured clip: kind (whole / excerpt / splice / control-other / -noise / -silence)."""
@@ -217,17 +231,7 @@ def real_figures(shifts_ms: list[float], work_dir: Path, *, whole: bool = True, 
                 if not target.exists():
                     splice_real_footage(target, shots=12, seed=seed, audio_offset_s=offset / 1000.0)
                 rows.append(_row("splice", offset, measure(target), clip=target.name, group=f"splice{seed}"))
-    for row in rows:
-        estimate = row["estimate_ms"]
-        row["error_ms"] = None if estimate is None else round(abs(estimate - row["shift_ms"]), 1)
-    # The error against the unshifted copy's own reading: how well a shift is followed whatever the
-    # content's lag (dance motion trailing the beat) makes of the source.
-    base = {r["group"]: r["estimate_ms"] for r in rows if r.get("group") and r["shift_ms"] == 0.0}
-    for row in rows:
-        ref = base.get(row.get("group"))
-        row["error_vs_unshifted_ms"] = (None if ref is None or row["estimate_ms"] is None
-                                        else round(abs(row["estimate_ms"] - ref - row["shift_ms"]), 1))
-    return rows
+    return _with_errors(rows)
 
 
 def error_distribution(errors: list[float]) -> str:
@@ -373,15 +377,7 @@ def lip_offset_figures(shifts_ms: list[float], work_dir: Path, *, frame_step: in
             mine = _shot_tracks(files[0.0], base, frame_step, work_dir / f"lip_tracks_splice{seed}_step{frame_step}_det{lipsync.POOL_DETECT_EVERY}.npz")
             for offset, target in files.items():
                 rows.append(_lip_row("splice", offset, mine, decode_clip(target), clip=target.name, group=f"splice{seed}"))
-    for row in rows:
-        estimate = row["estimate_ms"]
-        row["error_ms"] = None if estimate is None else round(abs(estimate - row["shift_ms"]), 1)
-    base_reading = {r["group"]: r["estimate_ms"] for r in rows if r.get("group") and r["shift_ms"] == 0.0}
-    for row in rows:
-        ref = base_reading.get(row.get("group"))
-        row["error_vs_unshifted_ms"] = (None if ref is None or row["estimate_ms"] is None
-                                        else round(abs(row["estimate_ms"] - ref - row["shift_ms"]), 1))
-    return rows
+    return _with_errors(rows)
 
 
 def summarise(rows: list[dict[str, Any]]) -> list[str]:
