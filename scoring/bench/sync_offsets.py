@@ -413,6 +413,14 @@ def summarise(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+
+def _print_figures(rows: list[dict[str, Any]], *, with_rows: bool) -> None:
+    if with_rows:
+        for row in rows:
+            print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}))
+    for line in summarise(rows):
+        print(line)
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--demo", type=Path, help="a generated demo folder with truth/")
@@ -450,21 +458,13 @@ def main() -> None:
         rows = lip_offset_figures([float(s) for s in args.shifts.split(",")], args.work,
                                   frame_step=args.frame_step or POOL_FRAME_STEP, sets=set(args.only.split(",")),
                                   splice_seeds=tuple(int(s) for s in args.splice_seeds.split(",")))
-        if args.rows:
-            for row in rows:
-                print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}))
-        for line in summarise(rows):
-            print(line)
+        _print_figures(rows, with_rows=args.rows)
     if args.real:
         only = set(args.only.split(","))
         rows = real_figures([float(s) for s in args.shifts.split(",")], args.work, whole="whole" in only,
                             excerpts="excerpt" in only, splices="splice" in only,
                             splice_seeds=tuple(int(s) for s in args.splice_seeds.split(",")))
-        if args.rows:
-            for row in rows:
-                print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}))
-        for line in summarise(rows):
-            print(line)
+        _print_figures(rows, with_rows=args.rows)
 
 
 if __name__ == "__main__":
