@@ -64,7 +64,11 @@ def prepared_cursor() -> Iterator[Any]:
         return
     import psycopg
 
+    # What Django's own cursor() does first: drop a connection that failed its health check, (re)connect, and
+    # refuse a connection shared across threads.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
+    connection.validate_thread_sharing()
     with connection.wrap_database_errors:
         with psycopg.Cursor(connection.connection) as cursor:
             yield _PreparingCursor(cursor)
