@@ -170,14 +170,17 @@ def _shot_audio_text(audio: Any) -> str:
     return str(audio)
 
 
+def progress_payload(*, counts: queries.AnnotatorCounts, campaign: Campaign) -> dict[str, int]:
+    """The annotator's progress as the API answers it."""
+    return {"done_today": counts.submitted_today, "done_total": counts.submitted_total, "daily_limit": campaign.daily_limit}
+
+
 def annotator_progress(*, campaign: Campaign, user: Any, now: Any = None) -> dict[str, int]:
     from annotation.services import day_start_utc
     from django.utils import timezone
 
-    counts = Task.objects.filter(campaign=campaign, annotator=user, state=Task.State.SUBMITTED).aggregate(
-        total=Count("id"), today=Count("id", filter=Q(finished_at__gte=day_start_utc(now or timezone.now())))
-    )
-    return {"done_today": counts["today"], "done_total": counts["total"], "daily_limit": campaign.daily_limit}
+    counts = queries.annotator_counts(campaign_id=campaign.pk, user_id=user.pk, day_start=day_start_utc(now or timezone.now()))
+    return progress_payload(counts=counts, campaign=campaign)
 
 
 def task_media_path(*, token: str, user: Any) -> tuple[Task, str]:

@@ -25,7 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from annotation import queries
+from annotation import queries, selectors
 from annotation.models import (
     DEFAULT_GUIDELINES,
     JUDGED_DIMENSIONS,
@@ -364,8 +364,6 @@ def _sampling_probabilities(*, campaign: Campaign) -> dict[tuple[int, int], floa
     if cached is not None:
         _SAMPLING_LOCAL[campaign.pk] = (monotonic + SAMPLING_WEIGHTS_LOCAL_S, cached)
         return cached
-    from annotation import selectors
-
     model_ids = sorted(set(campaign.entries.values_list("pk", flat=True)))
     counts = selectors.campaign_model_pair_outcomes(campaign=campaign, model_ids=model_ids)
     weights = sampling.pair_probabilities(counts, floor=sampling.DEFAULT_FLOOR)
@@ -462,7 +460,7 @@ def task_next(*, campaign: Campaign, user: Any, now: datetime | None = None, rng
     # One query finds the annotator's active task (if any) and counts their submitted ones: the count serves both
     # the daily limit and the progress the API answers with (a new or resumed task changes neither).
     counts = queries.annotator_counts(campaign_id=campaign.pk, user_id=user.pk, day_start=day_start_utc(now))
-    progress = {"done_today": counts.submitted_today, "done_total": counts.submitted_total, "daily_limit": campaign.daily_limit}
+    progress = selectors.progress_payload(counts=counts, campaign=campaign)
     if counts.active_task_id is not None:
         active = Task.objects.filter(pk=counts.active_task_id, state=Task.State.ACTIVE).first()
         if active is not None:
@@ -504,7 +502,7 @@ def task_for_annotator(*, public_id: UUID | str, user: Any, lock: bool = False) 
     return task
 
 
-def required_watch_s(*, task: Task, prompt: Any = None) -> float:
+def required_watch_s(*, task: Task, prompt: queries.PairPrompt | None = None) -> float:
     """Seconds that must pass between serving and voting: the pair's playing time (both clips play in sync, so
     the longer one) times the campaign's ratio. `prompt`: the pair's PairPrompt when the caller has it."""
     return task.campaign.min_watch_ratio * (prompt or queries.pair_prompt(pair_id=task.pair_id)).watch_s
@@ -611,7 +609,7 @@ def task_submit(
         counts = queries.annotator_counts(campaign_id=campaign.pk, user_id=user.pk, day_start=day_start_utc(now))
         if task.kind == Pair.Kind.REGULAR:
             _after_regular_judgment(task=task, member=member, regular_votes=counts.submitted_regular)
-    progress = {"done_today": counts.submitted_today, "done_total": counts.submitted_total, "daily_limit": campaign.daily_limit}
+    progress = selectors.progress_payload(counts=counts, campaign=campaign)
     return SubmitResult(task=task, stored=True, progress=progress)
 
 

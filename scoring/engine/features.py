@@ -80,24 +80,11 @@ def histograms(thumbs: np.ndarray, bins: int = HIST_BINS) -> np.ndarray:
     """
     n = thumbs.shape[0]
     flat = thumbs.reshape(n, -1)
-    if flat.dtype != np.uint8:  # not a grey level: weight every pixel
-        return _pixel_histograms(flat, bins, thumbs[0].size)
+    if flat.dtype != np.uint8:
+        raise ValueError(f"histograms: uint8 grey thumbnails expected, got {flat.dtype}")
     offset = (np.arange(n, dtype=np.int64) * 256)[:, None]
     levels = np.bincount((flat + offset).ravel(), minlength=n * 256).reshape(n, 256)
     return _smoothed(levels @ _soft_bin_weights(bins), thumbs[0].size)
-
-
-def _pixel_histograms(flat: np.ndarray, bins: int, size: int) -> np.ndarray:
-    n = flat.shape[0]
-    position = flat.astype(np.float32) * (bins / 256.0) - 0.5
-    lower = np.floor(position)
-    upper_weight = position - lower
-    lower_bin = np.clip(lower.astype(np.int64), 0, bins - 1)
-    upper_bin = np.clip(lower.astype(np.int64) + 1, 0, bins - 1)
-    offset = (np.arange(n, dtype=np.int64) * bins)[:, None]
-    counts = np.bincount((lower_bin + offset).ravel(), weights=(1.0 - upper_weight).ravel(), minlength=n * bins)
-    counts += np.bincount((upper_bin + offset).ravel(), weights=upper_weight.ravel(), minlength=n * bins)
-    return _smoothed(counts.reshape(n, bins), size)
 
 
 def _smoothed(counts: np.ndarray, size: int) -> np.ndarray:

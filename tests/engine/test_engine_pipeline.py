@@ -9,7 +9,6 @@ import pytest
 import scoring.engine as engine
 from scoring.engine import ENGINE_VERSION, ClipResult, score_clip
 from scoring.engine.catalog import METRICS
-from scoring.engine.config import EngineConfig
 from scoring.engine.metrics.base import FAILED, MEASURED, NOT_MEASURED
 
 TOP_KEYS = {"engine_version", "overall", "dimensions", "metrics", "evidence", "missing", "flags", "timings"}

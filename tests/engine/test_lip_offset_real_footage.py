@@ -14,16 +14,16 @@ import dataclasses
 
 import numpy as np
 import pytest
-from tests.engine.vision_media import music_video
+from tests.engine.vision_media import music_video, requires_face_models
 
 from scoring.engine.decode import DecodedClip, decode_clip
-from scoring.engine.faces import faces_available, faces_for_frames
+from scoring.engine.faces import faces_for_frames
 from scoring.engine.metrics import lipsync
 from scoring.engine.metrics.base import MEASURED, not_measured
 from scoring.engine.metrics.video import shot_samples
 from scoring.engine.segmentation import segment
 
-pytestmark = pytest.mark.skipif(not faces_available(), reason="dlib-bin / face-recognition-models not installed")
+pytestmark = requires_face_models
 TOLERANCE_MS = 40.0
 
 

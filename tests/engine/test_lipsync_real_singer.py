@@ -13,18 +13,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tests.engine.engine_synth import write_clip
-from tests.engine.vision_media import SINGING_SPANS_S, music_video_span
+from tests.engine.vision_media import SINGING_SPANS_S, music_video_span, requires_face_models
 
 from scoring.engine.config import EngineConfig
 from scoring.engine.decode import decode_clip
-from scoring.engine.faces import faces_available, faces_for_frames
+from scoring.engine.faces import faces_for_frames
 from scoring.engine.metrics.base import MEASURED, NOT_MEASURED
 from scoring.engine.metrics.lipsync import lipsync_metrics, speech_spans_with_faces
 from scoring.engine.metrics.video import shot_samples
 from scoring.engine.pipeline import score_clip
 from scoring.engine.segmentation import segment
 
-pytestmark = pytest.mark.skipif(not faces_available(), reason="dlib-bin / face-recognition-models not installed")
+pytestmark = requires_face_models
 SHIFT_S = 0.2
 
 

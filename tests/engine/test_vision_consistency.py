@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 from tests.engine.engine_synth import SynthShot, render_frames, write_clip
-from tests.engine.vision_media import SINGER_TIMES_S, astronaut, music_video_frames
+from tests.engine.vision_media import SINGER_TIMES_S, astronaut, music_video_frames, requires_face_models
 
 from scoring.engine.config import EngineConfig
 from scoring.engine.decode import decode_clip
@@ -118,7 +118,7 @@ def test_expected_people_from_captions() -> None:
     assert expected_people("They walk into the crowd.") is None
 
 
-@pytest.mark.skipif(not faces_available(), reason="dlib-bin / face-recognition-models not installed")
+@requires_face_models
 def test_faces_drive_subject_consistency_and_layout(tmp_path: Path) -> None:
     singer = music_video_frames(SINGER_TIMES_S[:3], width=320)
     other = np.asarray(astronaut()[0:288, 0:512:1][::1], dtype=np.float32)

@@ -8,18 +8,17 @@ import numpy as np
 import pytest
 from PIL import Image
 from skimage import data as skdata
-from tests.engine.vision_media import SINGER_TIMES_S, astronaut, music_video_frames
+from tests.engine.vision_media import SINGER_TIMES_S, astronaut, music_video_frames, requires_face_models
 
 from scoring.engine.faces import (
     SAME_PERSON_DISTANCE,
     analyse_faces,
     detect_faces,
     embedding_distance,
-    faces_available,
     identity_similarity,
 )
 
-pytestmark = pytest.mark.skipif(not faces_available(), reason="dlib-bin / face-recognition-models not installed")
+pytestmark = requires_face_models
 
 
 def test_astronaut_face_box_landmarks_and_embedding() -> None:

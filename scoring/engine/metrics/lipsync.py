@@ -20,7 +20,9 @@ from av.video.reformatter import VideoReformatter
 from ..decode import SAMPLE_MAX_WIDTH, DecodedClip
 from ..faces import FaceBox, detect_faces, landmarks_for, mouth_opening
 from ..probe import open_container
+from ..speech import mono
 from .base import MetricValue, linear_map, measured, not_measured
+from .sync import offset_score
 
 DETECT_EVERY = 5  # frames between face detections (landmarks run on every frame)
 MAX_TRACKS = 4
@@ -283,7 +285,7 @@ def lipsync_metrics(
     if not spans:
         return none("no face visible in the shots with speech")
     span_tracks = mouth_tracks(path, spans)
-    env_t, env = speech_envelope(decoded.audio_mono, decoded.audio_rate, decoded.audio_start_s)
+    env_t, env = speech_envelope(mono(decoded), decoded.audio_rate, decoded.audio_start_s)
     lags = np.arange(-MAX_LAG_S, MAX_LAG_S + 1e-9, LAG_STEP_S)
     main = []
     for st in span_tracks:
@@ -518,7 +520,7 @@ def with_lip_offset(
         evidence["lip_offset"] = {"reason": f"only {len(spans)} shot(s) of >= {POOL_MIN_SHOT_S} s with a face"}
         return value, evidence
     tracks = pooled_tracks(path, spans)
-    env_t, env = speech_envelope(decoded.audio_mono, decoded.audio_rate, decoded.audio_start_s)
+    env_t, env = speech_envelope(mono(decoded), decoded.audio_rate, decoded.audio_start_s)
     pooled = pooled_lip_offset(tracks, env_t, env)
     ok, reason = lip_offset_accepted(pooled)
     lip: dict[str, object] = pooled.to_evidence() if pooled is not None else {}
@@ -533,6 +535,6 @@ def with_lip_offset(
         "motion_reason": evidence.get("reason"),
     })
     combined.pop("reason", None)
-    score = max(0.0, 1.0 - abs(pooled.offset_s) / 2.0)  # as the motion-based offset: MSAVBench's 2 s
+    score = offset_score(pooled.offset_s)  # as the motion-based offset
     tool = "expert:dlib-landmarks+voice-band-envelope (pooled over shots)"
     return measured("sync_offset", score, tool, version, combined), combined

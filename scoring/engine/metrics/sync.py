@@ -247,31 +247,29 @@ def sync_metric(
         "visual_events": estimate.visual_events,
         "masked_frames": estimate.masked_frames,
     }
-    if estimate.visual_events < MIN_VISUAL_EVENTS:
-        reason = (
-            f"only {estimate.visual_events} distinct visual event(s): too few to tell the offset "
-            f"(at least {MIN_VISUAL_EVENTS} needed)"
-        )
-        return _rejected(name, reason, tool, version, evidence)
-    if estimate.confidence < MIN_CONFIDENCE:
-        reason = (
-            f"no clear audio-visual correlation peak (confidence {estimate.confidence:.2f} < {MIN_CONFIDENCE:.2f})"
-        )
-        return _rejected(name, reason, tool, version, evidence)
-    if estimate.peak_correlation < MIN_PEAK_CORRELATION:
-        reason = (
-            f"the envelopes correlate only {estimate.peak_correlation:.2f} at the peak (at least "
-            f"{MIN_PEAK_CORRELATION:.2f} needed): the picture's events are mostly not the sound's"
-        )
-        return _rejected(name, reason, tool, version, evidence)
-    if estimate.peak_z < MIN_PEAK_Z:
-        reason = (
-            f"the correlation peak stands only {estimate.peak_z:.1f} null standard deviations high "
-            f"(at least {MIN_PEAK_Z:.1f} needed)"
-        )
-        return _rejected(name, reason, tool, version, evidence)
-    score = max(0.0, 1.0 - abs(estimate.offset_s) / OFFSET_ZERO_S)
-    return measured(name, score, tool, version, evidence), evidence
+    # Each check the estimate must pass, in order, with why it is refused when it does not.
+    refusals = (
+        (estimate.visual_events < MIN_VISUAL_EVENTS,
+         f"only {estimate.visual_events} distinct visual event(s): too few to tell the offset "
+         f"(at least {MIN_VISUAL_EVENTS} needed)"),
+        (estimate.confidence < MIN_CONFIDENCE,
+         f"no clear audio-visual correlation peak (confidence {estimate.confidence:.2f} < {MIN_CONFIDENCE:.2f})"),
+        (estimate.peak_correlation < MIN_PEAK_CORRELATION,
+         f"the envelopes correlate only {estimate.peak_correlation:.2f} at the peak (at least "
+         f"{MIN_PEAK_CORRELATION:.2f} needed): the picture's events are mostly not the sound's"),
+        (estimate.peak_z < MIN_PEAK_Z,
+         f"the correlation peak stands only {estimate.peak_z:.1f} null standard deviations high "
+         f"(at least {MIN_PEAK_Z:.1f} needed)"),
+    )
+    for refused, reason in refusals:
+        if refused:
+            return _rejected(name, reason, tool, version, evidence)
+    return measured(name, offset_score(estimate.offset_s), tool, version, evidence), evidence
+
+
+def offset_score(offset_s: float) -> float:
+    """MSAVBench's sync score of a global offset: max(0, 1 - |dt| / 2 s)."""
+    return max(0.0, 1.0 - abs(offset_s) / OFFSET_ZERO_S)
 
 
 def _rejected(
