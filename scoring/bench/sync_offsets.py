@@ -88,14 +88,13 @@ def measure(path: Path) -> dict[str, Any]:
         return measure_decoded(decoded)
     from scoring.engine.faces import faces_for_frames
     from scoring.engine.metrics.lipsync import with_lip_offset
-    from scoring.engine.metrics.video import FACES_PER_SHOT, shot_samples
-    from scoring.engine.pipeline import MAX_FACE_FRAMES
+    from scoring.engine.metrics.video import face_frames
 
     seg = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
     started = time.perf_counter()
     metric, evidence = sync_metric(decoded, seg, visual_feature=VISUAL["feature"])
     if metric.status != "measured":  # with_lip_offset keeps a measured one: the faces are not needed
-        picked = [s for shot in shot_samples(decoded, seg, FACES_PER_SHOT) for s in shot][:MAX_FACE_FRAMES]
+        picked = face_frames(decoded, seg)  # the frames the engine's face analysis runs on
         faces = faces_for_frames([(s.index, s.rgb) for s in picked], embed=False)
         metric, evidence = with_lip_offset(metric, dict(evidence), path, decoded, [(s.start_s, s.end_s) for s in seg.shots], faces)
     evidence = dict(evidence)

@@ -23,7 +23,7 @@ from .metrics.lipsync import ATTRIBUTION, LIP, lipsync_metrics, with_lip_offset
 from .metrics.reference import REFERENCE_METRICS, reference_metrics
 from .metrics.shot import SHOT_METRICS, shot_metrics
 from .metrics.sync import sync_metric
-from .metrics.video import CONSISTENCY_METRICS, FACES_PER_SHOT, VIDEO_METRICS, consistency_metrics, shot_samples, video_metrics
+from .metrics.video import CONSISTENCY_METRICS, VIDEO_METRICS, consistency_metrics, face_frames, video_metrics
 from .ocr import text_rendering_metric
 from .probe import probe_clip
 from .script import PromptScript
@@ -36,7 +36,6 @@ DURATION_MISMATCH = 0.1  # flag clips more than 10% shorter or longer than the s
 
 LIPSYNC_METRICS = (LIP, ATTRIBUTION)
 LANE_POLL_S = 0.05  # how often the main thread looks up from waiting for the side metric lane
-MAX_FACE_FRAMES = 36  # face analysis (~50 ms a frame, +40 ms a face) runs on at most this many sampled frames per clip
 
 
 @dataclass
@@ -214,7 +213,7 @@ def score_clip(
         faces_evidence["reason"] = "dlib-bin / face-recognition-models not installed"
     else:
         try:
-            picked = [s for shot in shot_samples(decoded, seg, FACES_PER_SHOT) for s in shot][:MAX_FACE_FRAMES]
+            picked = face_frames(decoded, seg)
             faces_by_sample = faces_for_frames([(s.index, s.rgb) for s in picked])
             faces_evidence = {
                 "ran": True,

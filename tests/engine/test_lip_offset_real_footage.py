@@ -20,7 +20,7 @@ from scoring.engine.decode import DecodedClip, decode_clip
 from scoring.engine.faces import faces_for_frames
 from scoring.engine.metrics import lipsync
 from scoring.engine.metrics.base import MEASURED, not_measured
-from scoring.engine.metrics.video import shot_samples
+from scoring.engine.metrics.video import face_frames, shot_samples
 from scoring.engine.segmentation import segment
 
 pytestmark = requires_face_models
@@ -114,3 +114,21 @@ def test_with_lip_offset_reports_the_lips_when_motion_declines(clip, faces) -> N
                                               _unrelated(decoded), shots, faces)
     assert value.status != MEASURED
     assert evidence["offset_ms"] is None and "reason" in evidence["lip_offset"]  # type: ignore[operator]
+
+
+def test_the_engines_own_face_frames_reach_the_lip_reading_on_a_long_clip(clip) -> None:  # type: ignore[no-untyped-def]
+    # The pipeline's face analysis sees MAX_FACE_FRAMES sampled frames spread over the 136 shots: too few
+    # face shots to pool. with_lip_offset then looks at one frame of each unseen long shot itself.
+    path, decoded, shots = clip
+    seg = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
+    engine_faces = dict(faces_for_frames([(s.index, s.rgb) for s in face_frames(decoded, seg)], embed=False))
+    seen = lipsync.face_shot_spans(shots, [s.time_s for s in decoded.samples if engine_faces.get(s.index)])
+    assert len(seen) < lipsync.POOL_MIN_SHOTS  # what the search is for
+    declined = not_measured("sync_offset", "motion: no clear peak", raw={"offset_ms": None})
+    value, evidence = lipsync.with_lip_offset(declined, {"offset_ms": None, "method": None, "reason": "x"}, path,
+                                              _shifted(decoded, -120.0), shots, engine_faces)
+    assert value.status == MEASURED, evidence
+    assert evidence["method"] == "lips"
+    assert abs(float(evidence["offset_ms"]) + 120.0) <= TOLERANCE_MS  # type: ignore[arg-type]
+    search = evidence["lip_offset"]["face_search"]  # type: ignore[index]
+    assert search["frames"] > 0 and search["faces"] > 0

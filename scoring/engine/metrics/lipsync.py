@@ -344,6 +344,11 @@ POOL_DETECT_WIDTH = 320
 # real video readings of <= 6 shots never stood 2 null sd high while 17-18 shots stood 4.6-5.9; it also
 # spares the cost (7 s on the 60 s 720p benchmark clip, 5 face shots, a reading at z -0.2).
 POOL_MIN_SHOTS = 8
+# The face analysis looks at a bounded number of sampled frames spread over the clip (video.face_frames); on
+# a long clip with many shots that leaves most shots unseen (the 212 s music video: 36 of its 136 shots,
+# 6 with a face, too few to pool). Then up to this many of the unseen shots of >= POOL_MIN_SHOT_S get one
+# sampled frame each looked at for a face, at POOL_DETECT_WIDTH (as the pooled reading detects), ~35 ms a frame.
+POOL_FACE_SEARCH_FRAMES = 64
 POOL_NULL_MIN_S = 2.0  # the null's circular shifts stay this far from the true alignment either way
 POOL_NULL_SHIFTS = 40
 POOL_BOOT = 300
@@ -387,6 +392,29 @@ def face_shot_spans(
         for s0, s1 in shot_spans
         if s1 - s0 >= min_shot_s and any(s0 <= t < s1 for t in face_times)
     ]
+
+
+def search_face_shots(
+    decoded: DecodedClip,
+    shot_spans: list[tuple[float, float]],
+    faces_by_sample: dict[int, list[object]],
+    limit: int = POOL_FACE_SEARCH_FRAMES,
+) -> tuple[list[float], int]:
+    """(times of sampled frames where a face was found, frames looked at) in shots of >= POOL_MIN_SHOT_S that
+    the face analysis did not look at: one sample each, nearest the shot's middle; evenly spaced shots
+    when there are more than `limit`."""
+    looked_at = [s.time_s for s in decoded.samples if s.index in faces_by_sample]
+    unseen = []
+    for s0, s1 in shot_spans:
+        if s1 - s0 < POOL_MIN_SHOT_S or any(s0 <= t < s1 for t in looked_at):
+            continue
+        inside = [s for s in decoded.samples if s0 + POOL_EDGE_S <= s.time_s < s1 - POOL_EDGE_S]
+        if inside:
+            unseen.append(min(inside, key=lambda s: abs(s.time_s - (s0 + s1) / 2.0)))
+    if len(unseen) > limit:
+        unseen = [unseen[k] for k in np.linspace(0, len(unseen) - 1, limit).round().astype(int)]
+    found = [s.time_s for s in unseen if detect_faces(s.rgb, detect_width=POOL_DETECT_WIDTH)]
+    return found, len(unseen)
 
 
 def best_shot_tracks(span_tracks: list[SpanTracks]) -> list[MouthTrack]:
@@ -516,14 +544,20 @@ def with_lip_offset(
         return value, evidence
     face_times = [s.time_s for s in decoded.samples if faces_by_sample.get(s.index)]
     spans = face_shot_spans(shot_spans, face_times)
+    search: dict[str, object] = {}
+    if len(spans) < POOL_MIN_SHOTS:  # a long clip: the face analysis saw only some of its shots
+        found, looked = search_face_shots(decoded, shot_spans, faces_by_sample)
+        search = {"face_search": {"frames": looked, "faces": len(found)}}
+        spans = face_shot_spans(shot_spans, face_times + found)
     if len(spans) < POOL_MIN_SHOTS:
-        evidence["lip_offset"] = {"reason": f"only {len(spans)} shot(s) of >= {POOL_MIN_SHOT_S} s with a face"}
+        evidence["lip_offset"] = {"reason": f"only {len(spans)} shot(s) of >= {POOL_MIN_SHOT_S} s with a face", **search}
         return value, evidence
     tracks = pooled_tracks(path, spans)
     env_t, env = speech_envelope(mono(decoded), decoded.audio_rate, decoded.audio_start_s)
     pooled = pooled_lip_offset(tracks, env_t, env)
     ok, reason = lip_offset_accepted(pooled)
     lip: dict[str, object] = pooled.to_evidence() if pooled is not None else {}
+    lip.update(search)
     if not ok:
         lip["reason"] = reason
         evidence["lip_offset"] = lip
