@@ -316,7 +316,7 @@ def _lip_row(kind: str, shift_ms: float, tracks: list[Any], sound: DecodedClip, 
 
     started = time.perf_counter()
     env_t, env = lipsync.speech_envelope(sound.audio_mono, sound.audio_rate, sound.audio_start_s)
-    pooled = lipsync.pooled_lip_offset(_budgeted(tracks, lipsync.POOL_MAX_TOTAL_S), env_t, env)
+    pooled = lipsync.pooled_lip_offset_widening(_budgeted(tracks, lipsync.POOL_MAX_TOTAL_S), env_t, env)
     ok, reason = lipsync.lip_offset_accepted(pooled)
     estimate = None if pooled is None or pooled.at_edge else round(pooled.offset_s * 1000.0, 1)
     return {"kind": kind, "shift_ms": shift_ms, "status": "measured" if ok else "not_measured",

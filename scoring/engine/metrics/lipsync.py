@@ -349,6 +349,11 @@ POOL_MIN_SHOTS = 8
 # 6 with a face, too few to pool). Then up to this many of the unseen shots of >= POOL_MIN_SHOT_S get one
 # sampled frame each looked at for a face, at POOL_DETECT_WIDTH (as the pooled reading detects), ~35 ms a frame.
 POOL_FACE_SEARCH_FRAMES = 64
+# The pooled reading searches +-MAX_LAG_S, and only when that reading is not accepted searches again over
+# +-POOL_WIDE_LAG_S, judged against the null of that wider search: an offset past the edge would otherwise go
+# unmeasured and spare a badly synced clip its sync score. Not wide from the start: on the real video the
+# wider null lowers every peak's height by ~1 sd (4.1-4.8 instead of 4.7-6.0), and a -300 ms copy fell to 3.99.
+POOL_WIDE_LAG_S = 1.0
 POOL_NULL_MIN_S = 2.0  # the null's circular shifts stay this far from the true alignment either way
 POOL_NULL_SHIFTS = 40
 POOL_BOOT = 300
@@ -371,6 +376,7 @@ class PooledLipOffset:
     significance: float
     confidence: float
     at_edge: bool
+    searched_s: float = MAX_LAG_S  # lags of +-this were searched
 
     def to_evidence(self) -> dict[str, object]:
         return {
@@ -379,7 +385,7 @@ class PooledLipOffset:
             "null_mean": round(self.null_mean, 4), "null_sd": round(self.null_sd, 4), "peak_z": round(self.z, 2),
             "interval_ms": [round(self.interval_s[0] * 1000.0, 1), round(self.interval_s[1] * 1000.0, 1)],
             "concentration": round(self.concentration, 4), "significance": round(self.significance, 4),
-            "lag_at_search_edge": self.at_edge,
+            "lag_at_search_edge": self.at_edge, "searched_ms": round(self.searched_s * 1000.0),
         }
 
 
@@ -465,7 +471,7 @@ def _track_sums(
 
 
 def pooled_lip_offset(
-    tracks: list[MouthTrack], env_t: np.ndarray, env: np.ndarray, *, seed: int = 0
+    tracks: list[MouthTrack], env_t: np.ndarray, env: np.ndarray, *, seed: int = 0, max_lag_s: float = MAX_LAG_S
 ) -> PooledLipOffset | None:
     """The offset at which the mouths of all shots, pooled, correlate best with the voice-band envelope.
 
@@ -479,7 +485,7 @@ def pooled_lip_offset(
     """
     from scipy import special
 
-    lags = np.arange(-MAX_LAG_S, MAX_LAG_S + 1e-9, LAG_STEP_S)
+    lags = np.arange(-max_lag_s, max_lag_s + 1e-9, LAG_STEP_S)
     sums, counts = _track_sums(tracks, env_t, env, lags)
     period = float(env_t[-1] - env_t[0]) if env_t.size > 1 else 0.0
     if counts.size < POOL_MIN_SHOTS or counts.sum() < MIN_FRAMES or period < 2 * POOL_NULL_MIN_S + 1.0:
@@ -502,14 +508,25 @@ def pooled_lip_offset(
         draws.append(_peak(sums[pick].sum(axis=0) / counts[pick].sum(), lags)[0])
     boot = np.array(draws)
     concentration = float(np.mean(np.abs(boot - lag) <= POOL_TOLERANCE_S))
-    at_edge = abs(lag) >= MAX_LAG_S - LAG_STEP_S
+    at_edge = abs(lag) >= max_lag_s - LAG_STEP_S
     return PooledLipOffset(
         offset_s=lag, correlation=r, shots=int(counts.size), frames=int(counts.sum()),
         null_mean=float(null.mean()), null_sd=null_sd, z=z,
         interval_s=(float(np.percentile(boot, 5)), float(np.percentile(boot, 95))),
         concentration=concentration, significance=significance,
-        confidence=0.0 if at_edge else significance * concentration, at_edge=at_edge,
+        confidence=0.0 if at_edge else significance * concentration, at_edge=at_edge, searched_s=max_lag_s,
     )
+
+
+def pooled_lip_offset_widening(tracks: list[MouthTrack], env_t: np.ndarray, env: np.ndarray) -> PooledLipOffset | None:
+    """The pooled reading over +-MAX_LAG_S when it is accepted; else the one over +-POOL_WIDE_LAG_S when that
+    is accepted (judged against its own, wider null) or the narrow one peaked at its edge; else the narrow one.
+    (An offset past the narrow edge may peak there or on a lesser bump inside it.)"""
+    narrow = pooled_lip_offset(tracks, env_t, env)
+    if narrow is None or lip_offset_accepted(narrow)[0]:
+        return narrow
+    wide = pooled_lip_offset(tracks, env_t, env, max_lag_s=POOL_WIDE_LAG_S)
+    return wide if wide is not None and (lip_offset_accepted(wide)[0] or narrow.at_edge) else narrow
 
 
 def lip_offset_accepted(pooled: PooledLipOffset | None) -> tuple[bool, str]:
@@ -517,7 +534,7 @@ def lip_offset_accepted(pooled: PooledLipOffset | None) -> tuple[bool, str]:
     if pooled is None:
         return False, f"fewer than {POOL_MIN_SHOTS} shots of >= {POOL_MIN_SHOT_S} s with a followed face"
     if pooled.at_edge:
-        return False, "the lips' best lag lies at the edge of the +-0.5 s searched"
+        return False, f"the lips' best lag lies at the edge of the +-{pooled.searched_s:g} s searched"
     if pooled.z < POOL_MIN_Z:
         return False, f"the lips' peak stands only {pooled.z:.1f} null sd high (at least {POOL_MIN_Z:.1f} needed)"
     if pooled.confidence < POOL_MIN_CONFIDENCE:
@@ -554,7 +571,7 @@ def with_lip_offset(
         return value, evidence
     tracks = pooled_tracks(path, spans)
     env_t, env = speech_envelope(mono(decoded), decoded.audio_rate, decoded.audio_start_s)
-    pooled = pooled_lip_offset(tracks, env_t, env)
+    pooled = pooled_lip_offset_widening(tracks, env_t, env)
     ok, reason = lip_offset_accepted(pooled)
     lip: dict[str, object] = pooled.to_evidence() if pooled is not None else {}
     lip.update(search)
