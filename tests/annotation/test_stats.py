@@ -90,6 +90,24 @@ def test_a_new_model_catches_up() -> None:
     assert with_newcomer > 0.5  # 3 of the 6 pairs, but most of the chance until it has votes
 
 
+def test_a_pair_below_min_votes_gets_the_best_chance() -> None:
+    # (0, 3) has a single vote, every other pair 40: it is asked about as often as the most wanted pair.
+    probabilities = sampling.pair_probabilities(exact_counts([0.0, 0.5, 1.0, 1.5], {(0, 3): 1}, default_votes=40))
+    assert probabilities[(0, 3)] == pytest.approx(max(probabilities.values()))
+    assert min(probabilities.values()) > 0.0
+
+
+def test_votes_concentrate_on_the_uncertain_adjacent_pairs() -> None:
+    # 0, 1 and 2 are a close cluster; 3, 4 and 5 stand far apart, so with 20 votes a pair only the two
+    # adjacent orders inside the cluster remain in doubt.
+    probabilities = sampling.pair_probabilities(exact_counts([0.0, 0.25, 0.5, 2.0, 3.5, 5.0], {}))
+    top_two = sorted(probabilities, key=probabilities.__getitem__, reverse=True)[:2]
+    assert set(top_two) == {(0, 1), (1, 2)}
+    assert probabilities[(0, 1)] + probabilities[(1, 2)] > 0.8
+    # ... while every other pair keeps the floor's share.
+    assert min(probabilities.values()) >= sampling.DEFAULT_FLOOR / 15 - 1e-12
+
+
 def test_sampler_with_no_votes_is_uniform() -> None:
     counts = bt.aggregate_arrays([], [], [], models=["a", "b", "c"])
     assert list(sampling.pair_probabilities(counts).values()) == pytest.approx([1 / 3] * 3)
