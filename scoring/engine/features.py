@@ -363,3 +363,15 @@ def change_shape(
     level = float(np.percentile(np.concatenate(ref), 95)) if ref else 0.0
     tolerance = max(UNCHANGED_MIN_TOLERANCE, level)
     return ChangeShape(correlation=corr, unchanged_share=float(np.mean(diff < tolerance)))
+
+
+def picture_energy(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) grey variance and (N,) mean squared gradient of every frame: how much contrast and structure
+    it holds. Neither depends on where things are in the frame, so motion leaves both about unchanged,
+    while a 50/50 mix of two unrelated pictures holds about half of their mean of either."""
+    n = g.shape[0]
+    variance = g.reshape(n, -1).var(axis=1)
+    gy = np.diff(g, axis=1)[:, :, :-1]
+    gx = np.diff(g, axis=2)[:, :-1, :]
+    gradient = (gy * gy + gx * gx).mean(axis=(1, 2))
+    return variance.astype(np.float32), gradient.astype(np.float32)

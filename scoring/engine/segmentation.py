@@ -11,7 +11,11 @@ after undoing the global translation (phase correlation), so pans and tilts cost
 - A gradual transition is a bump of DK that no cut explains whose frames show a sustained rise of D1
   (twin comparison), whose two ends differ and are different pictures (a dip through a black frame
   needs far less: shots of one film often share their tones); it is centred where a
-  motion-compensated blend fit crosses one half, or on the darkest frame of a fade.
+  motion-compensated blend fit crosses one half, or on the darkest frame of a fade. A slow dissolve
+  (DK shows only K/length of its change, and the shots' motion sets the threshold) is found as a
+  sub-threshold bump whose middle frame holds at most half the contrast and structure of the frames K
+  either side, as a mix of two pictures does and motion never does; such a mix is centred by fitting
+  a linear mix to those energies.
 - Peaks between 0.4x and 1x their threshold are kept as sub-threshold candidates for the correction
   loop, which merges weak boundaries or splits long shots when the count disagrees with the script.
 """
@@ -34,6 +38,7 @@ from .features import (
     lag_distance,
     pair_distance,
     parabolic_peak,
+    picture_energy,
     to_float,
 )
 
@@ -71,6 +76,13 @@ FADE_DEPTH = 0.5  # a fade's middle frame is at most half as bright (or as far f
 BLACK_LEVEL = 0.06  # a dip through black reaches a frame darker than this (mean grey of 1.0)...
 BLACK_SPREAD = 0.03  # ...and nearly uniform (grey standard deviation below this)
 FADE_END_RATIO = 0.25  # the ends of a dip through black need differ only by this x the threshold
+# A slow dissolve between shots with motion and shared tones (lengths up to ~2K) leaves DK below its
+# threshold: it shows only K/length of the change, and the shots' own motion sets the threshold. A
+# sub-threshold DK bump is accepted when its middle frame is a mix: a 50/50 mix of two unrelated pictures
+# holds about half of their contrast and structure (variance and gradient energy; correlated pictures
+# keep more, so this errs towards rejecting), while motion, however strong, leaves both about unchanged.
+DISSOLVE_MIN_STRENGTH = 0.6  # the DK bump still reaches this x its threshold
+DISSOLVE_MAX_ENERGY = 0.5  # the middle frame holds at most this x the mean of the frames K either side
 # --- wipes (a split between the old and the new picture sweeping across the frame) ----------
 WIPE_HALF = 3  # frame t is compared with frames t - 3 and t + 3: each side of the edge matches one of them
 WIPE_MIN_SCORE = 0.15  # share of the change the split explains, every frame of the sweep (in-shot: ~0.16 at
@@ -407,6 +419,7 @@ def _detect_gradual(
     # A fade shows as two bumps (out, in) whose spans touch or lie a few black (or white) frames apart:
     # one transition. So do overlapping finds.
     level = g.mean(axis=(1, 2))
+    energy = picture_energy(g)
     merged: list[_Span] = []
     for span in sorted(spans, key=lambda x: x.start):
         last = merged[-1] if merged else None
@@ -424,6 +437,18 @@ def _detect_gradual(
     out: list[Boundary] = []
     if not merged:
         return out
+    # A sub-threshold bump whose middle frame is a mix (see `_mixed_frame`) is a slow dissolve: it is
+    # accepted, and it spans the frames K either side of the mix (the span of elevated D1 catches only
+    # part of a slow dissolve), so its ends lie in the two shots. No accepted cut and no clear bump lie
+    # between them: a sub-threshold bump beside a clear one is that transition's tail.
+    clear = [span for span in merged if span.peak >= 1.0]
+    mixes = [
+        _mixed_frame(energy, span, lag, cut_frames, [(c.start, c.end) for c in clear], n) if span.peak < 1.0 else None
+        for span in merged
+    ]
+    for span, mix in zip(merged, mixes):
+        if mix is not None:
+            span.start, span.end = mix - lag + 1, mix + lag - 1
     # Endpoint check: the frames either side of the transition must really differ (a flash does not);
     # the distances of every span's two ends in one vectorised call.
     befores = np.array([max(0, span.start - 1) for span in merged])
@@ -432,6 +457,7 @@ def _detect_gradual(
     elevated_frames = sig.d1 >= floor
     for k, span in enumerate(merged):
         start, end = span.start, span.end
+        mix = mixes[k]
         elevated = int(np.count_nonzero(elevated_frames[start : end + 1]))
         before, after = int(befores[k]), int(afters[k])
         magnitude = float(magnitudes[k])
@@ -461,8 +487,15 @@ def _detect_gradual(
         least = FADE_END_RATIO if black else GRADUAL_END_RATIO_DECORRELATED
         if elevated < GRADUAL_MIN_FRAMES or (thresholds.size and magnitude < least * float(thresholds.min())):
             continue
-        centre = _refine_centre(g, lo_pad, hi_pad, span.centre, spectra)
-        if abs(centre - middle) > CENTRE_AGREEMENT and end - start + 1 <= CENTRE_SPAN_LAGS * lag:
+        # A clear bump whose middle frame is a mix is placed by the mix too (see `_mix_centre`): the
+        # shots' own motion biases the blend fit, not the picture energies. A fade keeps its darkest frame.
+        if mix is None and span.peak >= 1.0 and not black:
+            mix = _mixed_frame(energy, span, lag, cut_frames, [(c.start, c.end) for c in clear if c is not span], n)
+        if mix is not None:
+            centre = _mix_centre(energy, mix, lag)
+        else:
+            centre = _refine_centre(g, lo_pad, hi_pad, span.centre, spectra)
+        if mix is None and abs(centre - middle) > CENTRE_AGREEMENT and end - start + 1 <= CENTRE_SPAN_LAGS * lag:
             # Motion inside either shot biases the blend fit on real footage (measured: 3-5 frames late
             # on spliced dissolves), and it stretches the span of elevated change on its side; when
             # the two disagree, the median with the DK bump's centre settles it.
@@ -491,12 +524,71 @@ def _detect_gradual(
                 kind="gradual",
                 confidence=_confidence(span.peak),
                 strength=span.peak,
-                accepted=span.peak >= 1.0,
+                accepted=span.peak >= 1.0 or mix is not None,  # a mix: a slow dissolve
                 start_s=float(timestamps_s[start]),
                 end_s=float(timestamps_s[end]),
             )
         )
     return out
+
+
+def _mixed_frame(
+    energy: tuple[np.ndarray, np.ndarray],
+    span: _Span,
+    lag: int,
+    cut_frames: Sequence[int],
+    clear: Sequence[tuple[int, int]],
+    n: int,
+) -> int | None:
+    """The frame within K of a DK bump's centre that holds the least of the contrast and structure (see
+    `picture_energy`) of the frames K before and after it, if that is at most DISSOLVE_MAX_ENERGY of theirs
+    (a dissolve's mix) and a true minimum, not the edge of the search (the bump's centre is only a rough
+    guess for a long dissolve: the mix may lie further on); None otherwise. The frames K either side
+    never lie across an accepted cut or in another transition's span (`clear`)."""
+    if span.peak < DISSOLVE_MIN_STRENGTH:
+        return None
+    c = int(round(span.centre))
+    frames = [
+        t for t in range(max(lag, c - lag), min(n - lag, c + lag + 1))
+        if not any(t - lag < f <= t + lag for f in cut_frames)
+        and not any(a <= t + lag and t - lag <= b for a, b in clear)
+    ]
+    if len(frames) < 3:
+        return None
+    ratios = [
+        max(float(e[t]) / max(1e-9, 0.5 * float(e[t - lag] + e[t + lag])) for e in energy) for t in frames
+    ]
+    k = int(np.argmin(ratios))
+    if ratios[k] > DISSOLVE_MAX_ENERGY or k in (0, len(frames) - 1):
+        return None
+    return frames[k]
+
+
+def _mix_centre(energy: tuple[np.ndarray, np.ndarray], mix: int, lag: int) -> float:
+    """Where a dissolve around its least energetic frame `mix` is half done, in the cut convention.
+
+    The mix (1 - a) A + a B of two pictures holds (1 - a)^2 E_A + a^2 E_B + 2 a (1 - a) C of variance
+    (and likewise of gradient energy; C from their correlation), least at a = (E_A - C) / (E_A + E_B - 2C),
+    which is a half only when both pictures hold alike: the frame of least energy leans towards the
+    weaker picture. So a linear dissolve, a = 1/2 + (t - centre) / length, is fitted to both energy
+    curves over the frames K either side (E_A, E_B and C by least squares for every centre and length
+    tried) and its centre taken.
+    """
+    t = np.arange(mix - lag, mix + lag + 1, dtype=np.float64)
+    curves = [e[mix - lag : mix + lag + 1].astype(np.float64) for e in energy]
+    curves = [c / max(1e-12, float(c.mean())) for c in curves]
+    best, centre = np.inf, mix + 0.5
+    for length in range(4, 2 * lag + 5):
+        for middle in np.arange(mix - lag / 2.0, mix + lag / 2.0 + 0.25, 0.5):
+            a = np.clip((t - middle) / length + 0.5, 0.0, 1.0)
+            design = np.stack([(1 - a) ** 2, a * a, 2 * a * (1 - a)], axis=1)
+            sse = 0.0
+            for curve in curves:
+                _, residual, rank, _ = np.linalg.lstsq(design, curve, rcond=None)
+                sse += float(residual[0]) if residual.size else float("inf")
+            if sse < best:
+                best, centre = sse, float(middle) + 0.5
+    return centre
 
 
 def _split_profile(g: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
