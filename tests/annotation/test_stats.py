@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from annotation.stats import bradley_terry as bt
-from annotation.stats import quality, sampling
+from annotation.stats import quality, sampling, sampling_bench
 from annotation.stats.battles import BattleRow
 from annotation.stats.quality import Rating
 
@@ -111,6 +111,29 @@ def test_votes_concentrate_on_the_uncertain_adjacent_pairs() -> None:
 def test_sampler_with_no_votes_is_uniform() -> None:
     counts = bt.aggregate_arrays([], [], [], models=["a", "b", "c"])
     assert list(sampling.pair_probabilities(counts).values()) == pytest.approx([1 / 3] * 3)
+
+
+def test_sampling_bench_compares_both_samplers_on_the_same_campaigns() -> None:
+    config = sampling_bench.SimulationConfig(models=5, budget=600, check_every=50)
+    summary = sampling_bench.benchmark(seeds=[0, 1, 2], config=config)
+    assert sorted((run.seed, run.sampler) for run in summary.runs) == [
+        (seed, name) for seed in (0, 1, 2) for name in ("active", "uniform")
+    ]
+    needed = {(run.seed, run.sampler): run.votes_needed or config.budget for run in summary.runs}
+    active = [needed[(seed, "active")] for seed in (0, 1, 2)]
+    uniform = [needed[(seed, "uniform")] for seed in (0, 1, 2)]
+    assert summary.saving_mean == pytest.approx(1 - np.mean(active) / np.mean(uniform))
+    low, high = summary.saving_mean_interval
+    assert low <= summary.saving_mean <= high
+    # Each campaign's truth and voters depend on the seed only: the same run twice gives the same votes.
+    again = sampling_bench.simulate(sampler_name="uniform", sampler=sampling_bench.uniform_sampler, seed=1, config=config)
+    assert again.votes_needed == next(r.votes_needed for r in summary.runs if r.seed == 1 and r.sampler == "uniform")
+
+
+def test_mean_saving_interval_resamples_campaigns() -> None:
+    assert sampling_bench.mean_saving_interval([50, 50], [100, 100]) == pytest.approx((0.5, 0.5))
+    low, high = sampling_bench.mean_saving_interval([10, 90, 40, 60], [100, 100, 20, 180])
+    assert low < 1 - 200 / 400 < high
 
 
 def test_kendall_tau() -> None:

@@ -47,8 +47,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"mean votes: active {summary.mean_active:.0f}, uniform {summary.mean_uniform:.0f} "
-            f"-> active needs {summary.saving_mean:.0%} fewer (target >= 30%)  (a campaign that never settles counts as "
-            f"the budget, {budget})"
+            f"-> active needs {summary.saving_mean:.0%} fewer (target >= 30%; 90% bootstrap interval over the campaigns "
+            f"{summary.saving_mean_interval[0]:.0%} to {summary.saving_mean_interval[1]:.0%})  (a campaign that never "
+            f"settles counts as the budget, {budget})"
         )
         unsettled = {
             sampler: sum(1 for run in summary.runs if run.sampler == sampler and run.votes_needed is None)
