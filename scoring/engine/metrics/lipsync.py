@@ -347,7 +347,7 @@ POOL_MIN_SHOTS = 8
 # The face analysis looks at a bounded number of sampled frames spread over the clip (video.face_frames); on
 # a long clip with many shots that leaves most shots unseen (the 212 s music video: 36 of its 136 shots,
 # 6 with a face, too few to pool). Then up to this many of the unseen shots of >= POOL_MIN_SHOT_S get one
-# sampled frame each looked at for a face, at POOL_DETECT_WIDTH (as the pooled reading detects), ~35 ms a frame.
+# sampled frame each looked at for a face, at POOL_DETECT_WIDTH (as the pooled reading detects).
 POOL_FACE_SEARCH_FRAMES = 64
 # The pooled reading searches +-MAX_LAG_S, and only when that reading is not accepted searches again over
 # +-POOL_WIDE_LAG_S, judged against the null of that wider search: an offset past the edge would otherwise go
