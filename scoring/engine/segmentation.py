@@ -15,7 +15,7 @@ after undoing the global translation (phase correlation), so pans and tilts cost
   (DK shows only K/length of its change, and the shots' motion sets the threshold) is found as a
   sub-threshold bump whose middle frame holds at most half the contrast and structure of the frames K
   either side, as a mix of two pictures does and motion never does; such a mix is centred by fitting
-  a linear mix to those energies.
+  a linear mix to those energies (which also has a vote where a clear bump's blend fit and span disagree).
 - Peaks between 0.4x and 1x their threshold are kept as sub-threshold candidates for the correction
   loop, which merges weak boundaries or splits long shots when the count disagrees with the script.
 """
@@ -487,10 +487,6 @@ def _detect_gradual(
         least = FADE_END_RATIO if black else GRADUAL_END_RATIO_DECORRELATED
         if elevated < GRADUAL_MIN_FRAMES or (thresholds.size and magnitude < least * float(thresholds.min())):
             continue
-        # A clear bump whose middle frame is a mix is placed by the mix too (see `_mix_centre`): the
-        # shots' own motion biases the blend fit, not the picture energies. A fade keeps its darkest frame.
-        if mix is None and span.peak >= 1.0 and not black:
-            mix = _mixed_frame(energy, span, lag, cut_frames, [(c.start, c.end) for c in clear if c is not span], n)
         if mix is not None:
             centre = _mix_centre(energy, mix, lag)
         else:
@@ -498,8 +494,14 @@ def _detect_gradual(
         if mix is None and abs(centre - middle) > CENTRE_AGREEMENT and end - start + 1 <= CENTRE_SPAN_LAGS * lag:
             # Motion inside either shot biases the blend fit on real footage (measured: 3-5 frames late
             # on spliced dissolves), and it stretches the span of elevated change on its side; when
-            # the two disagree, the median with the DK bump's centre settles it.
-            centre = float(np.median([centre, middle, span.centre]))
+            # the two disagree, the median with the DK bump's centre settles it, and a mix in the middle
+            # (not a fade's) has a vote too (see `_mix_centre`: motion leaves the picture energies alone;
+            # measured: overriding the others with it misplaced clean synthetic dissolves).
+            found = None if black else _mixed_frame(
+                energy, span, lag, cut_frames, [(c.start, c.end) for c in clear if c is not span], n
+            )
+            votes = [centre, middle, span.centre] + ([] if found is None else [_mix_centre(energy, found, lag)])
+            centre = float(np.median(votes))
         magnitude_ratio = magnitude / float(threshold[min(n - 1, int(round(centre)) + lag // 2)])
         if elevated < GRADUAL_MIN_FRAMES or magnitude_ratio < least:
             continue  # no sustained change, or the two ends look alike
