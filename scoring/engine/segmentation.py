@@ -442,8 +442,9 @@ def _detect_gradual(
     # part of a slow dissolve), so its ends lie in the two shots. No accepted cut and no clear bump lie
     # between them: a sub-threshold bump beside a clear one is that transition's tail.
     clear = [span for span in merged if span.peak >= 1.0]
+    clear_spans = [(c.start, c.end) for c in clear]
     mixes = [
-        _mixed_frame(energy, span, lag, cut_frames, [(c.start, c.end) for c in clear], n) if span.peak < 1.0 else None
+        _mixed_frame(energy, span, lag, cut_frames, clear_spans, n) if span.peak < 1.0 else None
         for span in merged
     ]
     for span, mix in zip(merged, mixes):

@@ -207,18 +207,22 @@ def _z(x: np.ndarray, min_std: float = 1e-9) -> np.ndarray:
     return (x - x.mean()) / std if std >= min_std else np.zeros_like(x)
 
 
+def _mouth_signal(track: MouthTrack) -> tuple[np.ndarray, np.ndarray] | None:
+    """(times, z-scored mouth opening) of a track's measured frames, smoothed over 3 frames (landmark
+    jitter); None under 5 frames. A still mouth (spread below MIN_MOUTH_STD: jitter only) gives zeros: it
+    moves with nothing, so it pulls a pooled correlation down instead of being amplified into noise."""
+    ok = np.isfinite(track.opening)
+    if ok.sum() < 5:
+        return None
+    opening = np.convolve(track.opening[ok], np.ones(3) / 3.0, mode="same")
+    return track.times_s[ok], _z(opening, MIN_MOUTH_STD)
+
+
 def _correlation_curve(
     tracks: list[MouthTrack], env_t: np.ndarray, env: np.ndarray, lags: np.ndarray
 ) -> tuple[np.ndarray, int]:
     """Pooled Pearson correlation of mouth opening with the envelope shifted by each lag; measured frames."""
-    pieces = []
-    for track in tracks:
-        ok = np.isfinite(track.opening)
-        if ok.sum() >= 5:
-            # A still mouth (spread below MIN_MOUTH_STD: landmark jitter only) contributes zeros: it moves
-            # with nothing, so it pulls the pooled correlation down instead of being amplified into noise.
-            opening = np.convolve(track.opening[ok], np.ones(3) / 3.0, mode="same")  # landmark jitter
-            pieces.append((track.times_s[ok], _z(opening, MIN_MOUTH_STD)))
+    pieces = [piece for piece in map(_mouth_signal, tracks) if piece is not None]
     if not pieces:
         return np.zeros(lags.size), 0
     mouth = np.concatenate([m for _, m in pieces])
@@ -452,12 +456,11 @@ def _track_sums(
     non-zero shift wraps round the envelope (a circular shift: the null keeps the sound's own rhythm)."""
     period = float(env_t[-1] - env_t[0]) + (float(env_t[1] - env_t[0]) if env_t.size > 1 else 0.0)
     sums, counts = [], []
-    for track in tracks:
-        ok = np.isfinite(track.opening)
-        if ok.sum() < 5:
+    for piece in map(_mouth_signal, tracks):
+        if piece is None:
             continue
-        mouth = _z(np.convolve(track.opening[ok], np.ones(3) / 3.0, mode="same"), MIN_MOUTH_STD)
-        at = track.times_s[ok][None, :] + lags[:, None]
+        times, mouth = piece
+        at = times[None, :] + lags[:, None]
         if shift_s:
             at = env_t[0] + np.mod(at + shift_s - env_t[0], period)
         sound = np.interp(at, env_t, env)

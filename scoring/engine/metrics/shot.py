@@ -267,8 +267,9 @@ def camera_scale_metric(
         scripted = script.shots[i].shot_scale
         if j is None or scripted not in SHOT_SCALES:
             continue
-        # The same frames the pipeline's face analysis ran on (outside transitions, FACES_PER_SHOT a
-        # shot), so faces.detect_faces answers from its cache instead of detecting again.
+        # Up to FACES_PER_SHOT frames a shot outside transitions: on clips of up to MAX_FACE_FRAMES /
+        # FACES_PER_SHOT shots the very frames the pipeline's face analysis ran on (video.face_frames), so
+        # faces.detect_faces answers from its cache; on longer clips the rest are detected here.
         inside = per_shot[j]
         heights = [boxes[0].height_fraction for s in inside if (boxes := faces.detect_faces(s.rgb))]
         if not heights:
