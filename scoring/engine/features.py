@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -375,3 +376,59 @@ def picture_energy(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gx = np.diff(g, axis=2)[:, :-1, :]
     gradient = (gy * gy + gx * gx).mean(axis=(1, 2))
     return variance.astype(np.float32), gradient.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class MixFit:
+    """How well the frames strictly between g[first] and g[last] are a straight mix of those two."""
+
+    ratio: float  # error of the linear mix / error of the best hard split between the two ends
+    ends_distance: float  # mean absolute grey difference of the two ends
+    first: int
+    last: int
+
+    @property
+    def half_point(self) -> float:
+        """Where the fitted mix is half done (frames)."""
+        return (self.first + self.last) / 2.0
+
+
+def linear_mix_fit(g: np.ndarray, first: int, last: int) -> MixFit:
+    """Compares two explanations of the frames between `first` and `last`: a dissolve (frame j is
+    (1 - a) g[first] + a g[last], a rising linearly from 0 to 1) and a hard split (each frame is one end
+    or the other, the best switching point taken). A dissolve leaves the mix only the shots' own motion
+    to explain (ratio well below 1); motion inside one shot ghosts under the mix and fits it barely
+    better than a split (~0.9 for independent pixels, measured 0.66 at the least over in-shot motion of
+    real footage)."""
+    return linear_mix_fits(g, [(first, last)])[0]
+
+
+def linear_mix_fits(g: np.ndarray, windows: Sequence[tuple[int, int]]) -> list[MixFit]:
+    """`linear_mix_fit` for many (first, last) windows (last >= first + 2) at once: every inner frame of
+    every window in one array operation (a DK bump tries ~40 windows)."""
+    if not windows:
+        return []
+    firsts = np.array([w[0] for w in windows])
+    lengths = np.array([w[1] - w[0] for w in windows])
+    owner = np.repeat(np.arange(len(windows)), lengths - 1)  # window of each inner frame
+    step = np.concatenate([np.arange(1, length) for length in lengths])  # its place inside the window
+    a_end, b_end, inner = g[firsts[owner]], g[(firsts + lengths)[owner]], g[firsts[owner] + step]
+    alpha = (step / lengths[owner]).astype(np.float32)[:, None, None]
+    mix_error = np.abs(inner - ((1 - alpha) * a_end + alpha * b_end)).mean(axis=(1, 2))
+    to_a = np.abs(inner - a_end).mean(axis=(1, 2))
+    to_b = np.abs(inner - b_end).mean(axis=(1, 2))
+    ends = np.abs(g[firsts] - g[firsts + lengths]).mean(axis=(1, 2))
+    fits = []
+    starts = np.concatenate([[0], np.cumsum(lengths - 1)])
+    for k, (first, last) in enumerate(windows):
+        part = slice(int(starts[k]), int(starts[k + 1]))
+        # Split after inner frame p (p = 0..m): frames before it are the first end, the rest the last.
+        before, after = np.cumsum(to_a[part]), np.cumsum(to_b[part])
+        split = np.concatenate([[0.0], before]) + (float(after[-1]) - np.concatenate([[0.0], after]))
+        fits.append(MixFit(
+            ratio=float(mix_error[part].sum()) / max(float(split.min()), 1e-9),
+            ends_distance=float(ends[k]),
+            first=int(first),
+            last=int(last),
+        ))
+    return fits

@@ -16,6 +16,9 @@ after undoing the global translation (phase correlation), so pans and tilts cost
   sub-threshold bump whose middle frame holds at most half the contrast and structure of the frames K
   either side, as a mix of two pictures does and motion never does; such a mix is centred by fitting
   a linear mix to those energies (which also has a vote where a clear bump's blend fit and span disagree).
+  A bump that fails the end-difference checks or stays below its threshold is still a dissolve when its
+  frames are a straight mix of two different pictures, fitting far better than a hard split does (in-shot
+  motion never fits a mix that well).
 - Peaks between 0.4x and 1x their threshold are kept as sub-threshold candidates for the correction
   loop, which merges weak boundaries or splits long shots when the count disagrees with the script.
 """
@@ -36,6 +39,8 @@ from .features import (
     frame_spectra,
     histograms,
     lag_distance,
+    MixFit,
+    linear_mix_fits,
     pair_distance,
     parabolic_peak,
     picture_energy,
@@ -83,6 +88,18 @@ FADE_END_RATIO = 0.25  # the ends of a dip through black need differ only by thi
 # keep more, so this errs towards rejecting), while motion, however strong, leaves both about unchanged.
 DISSOLVE_MIN_STRENGTH = 0.6  # the DK bump still reaches this x its threshold
 DISSOLVE_MAX_ENERGY = 0.5  # the middle frame holds at most this x the mean of the frames K either side
+# A 12-frame dissolve between shots of one film with motion can fail the end-difference checks (ends
+# alike, threshold raised by motion) while its frames are plainly a mix of its ends; such a bump is
+# accepted when a straight mix fits its frames far better than a hard split (see `linear_mix_fit`).
+STRAIGHT_MIX_MAX_RATIO = 0.64  # in-shot motion of spliced real footage: 0.66 at the least, dissolves 0.55-0.73
+STRAIGHT_MIX_MIN_ENDS = 0.1  # the two ends differ by at least this (mean grey difference, of 1.0)
+STRAIGHT_MIX_HALF_WIDTHS = (4, 6, 8)  # frames either side of the middle: mixes of 8 to 18 frames
+STRAIGHT_MIX_REACH = 3  # the middle is sought this far either side of the DK bump's centre
+STRAIGHT_MIX_REFINED = 3  # windows ranked on 2x2-pooled frames; this many best are fitted at full size...
+STRAIGHT_MIX_COARSE_ENDS = 0.8  # ...among those whose pooled ends differ by this x STRAIGHT_MIX_MIN_ENDS
+# ...and a clear DK bump whose frames fit no straight mix better than this is in-shot motion (spliced real
+# footage: 11 of 13 false gradual boundaries above it, 1 of 234 true ones)
+STRAIGHT_MIX_MOTION_RATIO = 0.88
 # --- wipes (a split between the old and the new picture sweeping across the frame) ----------
 WIPE_HALF = 3  # frame t is compared with frames t - 3 and t + 3: each side of the edge matches one of them
 WIPE_MIN_SCORE = 0.15  # share of the change the split explains, every frame of the sweep (in-shot: ~0.16 at
@@ -239,8 +256,15 @@ class SegmentationResult:
 # --- detection --------------------------------------------------------------------------------
 
 
-def _rolling_baseline(values: np.ndarray, half_window: int, exclude: int) -> np.ndarray:
-    """Low-percentile level of `values` around each index, ignoring the index's own neighbourhood."""
+def _rolling_baseline(values: np.ndarray, half_window: int, exclude: int, defined_from: int = 0) -> np.ndarray:
+    """Low-percentile level of `values` around each index, ignoring the index's own neighbourhood.
+
+    `values[:defined_from]` are undefined (DK there would compare with frames before the clip; it reads
+    0): the defined values are mirrored over them, or their zeros would pull the level near the clip's
+    start down and let the first shot's own motion pass as a transition."""
+    if 0 < defined_from and 2 * defined_from <= values.shape[0]:
+        values = values.copy()
+        values[:defined_from] = values[defined_from : 2 * defined_from][::-1]
     size = 2 * half_window + 1
     footprint = np.ones(size, dtype=bool)
     footprint[half_window - exclude : half_window + exclude + 1] = False
@@ -294,7 +318,7 @@ def detect_candidates(
     b1 = _rolling_baseline(d1, half, 2)
     lag = max(4, int(round(GRADUAL_LAG_S * fps)))
     dk = lag_distance(g, hists, lag, spectra)
-    bk = _rolling_baseline(dk, max(half, 2 * lag), 1)
+    bk = _rolling_baseline(dk, max(half, 2 * lag), 1, defined_from=lag)
     sig = _Signals(d1=d1, b1=b1, dk=dk, bk=bk, lag=lag)
 
     doubtful: list[Boundary] = []
@@ -487,6 +511,7 @@ def _detect_gradual(
         black = _through_black(g, lo_pad, hi_pad)
         least = FADE_END_RATIO if black else GRADUAL_END_RATIO_DECORRELATED
         if elevated < GRADUAL_MIN_FRAMES or (thresholds.size and magnitude < least * float(thresholds.min())):
+            out.extend(_as_straight_mix(g, span, black, cut_frames, timestamps_s, spectra))
             continue
         if mix is not None:
             centre = _mix_centre(energy, mix, lag)
@@ -505,7 +530,9 @@ def _detect_gradual(
             centre = float(np.median(votes))
         magnitude_ratio = magnitude / float(threshold[min(n - 1, int(round(centre)) + lag // 2)])
         if elevated < GRADUAL_MIN_FRAMES or magnitude_ratio < least:
-            continue  # no sustained change, or the two ends look alike
+            # No sustained change, or the two ends look alike: a dissolve only if its frames are a mix.
+            out.extend(_as_straight_mix(g, span, black, cut_frames, timestamps_s, spectra))
+            continue
         # Like a cut, a transition replaces the whole picture: not a flash decaying (same picture,
         # darker), not an object fading in or out of an otherwise unchanged frame.
         shape = change_shape(g, before, after, [(before - 2, before - 1), (after + 1, after + 2)], spectra)
@@ -515,11 +542,21 @@ def _detect_gradual(
         decorrelated = shape.correlation < GRADUAL_DECORRELATED and span.peak >= GRADUAL_DECORRELATED_STRENGTH
         needed = least if black else (GRADUAL_END_RATIO_DECORRELATED if decorrelated else GRADUAL_END_RATIO)
         if magnitude_ratio < needed:
+            out.extend(_as_straight_mix(g, span, black, cut_frames, timestamps_s, spectra))
             continue
         # (A dip through black is not a flash decaying, nor an object fading: the whole picture went.)
         partial = shape.unchanged_share >= GRADUAL_MAX_UNCHANGED and not black
         if shape.correlation >= CUT_MAX_CORRELATION or partial:
             continue
+        if span.peak < 1.0 and mix is None and (plain := _as_straight_mix(g, span, black, cut_frames, timestamps_s, spectra)):
+            out.extend(plain)  # below its threshold, but plainly a mix: a dissolve
+            continue
+        accepted = span.peak >= 1.0 or mix is not None  # a mix of energies: a slow dissolve
+        if accepted and mix is None and not black:
+            # A clear bump whose frames no straight mix explains better than motion does is motion: kept
+            # only as a sub-threshold candidate for the correction loop.
+            fit = _best_straight_mix(g, centre - 0.5, cut_frames)
+            accepted = fit is None or fit.ratio <= STRAIGHT_MIX_MOTION_RATIO
         out.append(
             Boundary(
                 time_s=_time_at(timestamps_s, centre),
@@ -527,12 +564,105 @@ def _detect_gradual(
                 kind="gradual",
                 confidence=_confidence(span.peak),
                 strength=span.peak,
-                accepted=span.peak >= 1.0 or mix is not None,  # a mix: a slow dissolve
+                accepted=accepted,
                 start_s=float(timestamps_s[start]),
                 end_s=float(timestamps_s[end]),
             )
         )
     return out
+
+
+def _best_straight_mix(g: np.ndarray, centre: float, cut_frames: Sequence[int]) -> MixFit | None:
+    """The straight mix of two different pictures (see `linear_mix_fit`) that best explains the frames
+    around `centre`: tried over 8 to 18 frames, its middle within STRAIGHT_MIX_REACH of the centre, never
+    across an accepted cut, between ends that differ (STRAIGHT_MIX_MIN_ENDS) and both hold a picture (a
+    fade from or to a blank frame has its own test). None when no such pair of ends exists."""
+    n = g.shape[0]
+    c = int(round(centre))
+    lo = max(0, c - STRAIGHT_MIX_REACH - STRAIGHT_MIX_HALF_WIDTHS[-1])
+    hi = min(n, c + STRAIGHT_MIX_REACH + STRAIGHT_MIX_HALF_WIDTHS[-1] + 2)
+    spread = g[lo:hi].std(axis=(1, 2))
+
+    def usable(first: int, last: int) -> bool:
+        return (
+            lo <= first and last < hi and not any(first < f <= last for f in cut_frames)
+            and spread[first - lo] >= BLACK_SPREAD and spread[last - lo] >= BLACK_SPREAD
+        )
+
+    # Coarse to fine: odd-length windows on 2x2-pooled frames, then the few best at full size with their
+    # even-length neighbours (the ratio's thresholds were measured at full size).
+    windows = [
+        (middle - half, middle + half)
+        for middle in range(c - STRAIGHT_MIX_REACH, c + STRAIGHT_MIX_REACH + 1)
+        for half in STRAIGHT_MIX_HALF_WIDTHS
+        if usable(middle - half, middle + half)
+    ]
+    if not windows:
+        return None
+    region = g[lo:hi]
+    h, w = region.shape[1] // 2 * 2, region.shape[2] // 2 * 2
+    pooled = region[:, :h, :w].reshape(region.shape[0], h // 2, 2, w // 2, 2).mean(axis=(2, 4))
+    coarse = linear_mix_fits(pooled, [(first - lo, last - lo) for first, last in windows])
+    ranked = sorted(
+        (fit for fit in coarse if fit.ends_distance >= STRAIGHT_MIX_COARSE_ENDS * STRAIGHT_MIX_MIN_ENDS),
+        key=lambda fit: fit.ratio,
+    )[:STRAIGHT_MIX_REFINED]
+    refined = {
+        window
+        for fit in ranked
+        for window in ((fit.first + lo, fit.last + lo), (fit.first + lo, fit.last + lo + 1))
+        if usable(*window)
+    }
+    fits = [fit for fit in linear_mix_fits(g, sorted(refined)) if fit.ends_distance >= STRAIGHT_MIX_MIN_ENDS]
+    return min(fits, key=lambda fit: fit.ratio) if fits else None
+
+
+def _straight_mix(g: np.ndarray, centre: float, cut_frames: Sequence[int], spectra: np.ndarray) -> MixFit | None:
+    """The best straight mix around `centre` (`_best_straight_mix`) if it explains the frames clearly
+    better than in-shot motion ever did (ratio <= STRAIGHT_MIX_MAX_RATIO) and its ends are different
+    pictures; None otherwise. Shots of one film often share tones and framing, and their motion sets the
+    thresholds, so a 12-frame dissolve between them can fail the end-difference checks or stay below its
+    threshold while its frames are still plainly a mix."""
+    best = _best_straight_mix(g, centre, cut_frames)
+    if best is None or best.ratio > STRAIGHT_MIX_MAX_RATIO:
+        return None
+    # Not the same picture brighter (a light ramping), not an object fading in over an unchanged frame.
+    shape = change_shape(
+        g, best.first, best.last, [(best.first - 2, best.first - 1), (best.last + 1, best.last + 2)], spectra
+    )
+    if shape.correlation >= CUT_MAX_CORRELATION or shape.unchanged_share >= GRADUAL_MAX_UNCHANGED:
+        return None
+    return best
+
+
+def _as_straight_mix(
+    g: np.ndarray,
+    span: _Span,
+    black: bool,
+    cut_frames: Sequence[int],
+    timestamps_s: np.ndarray,
+    spectra: np.ndarray,
+) -> list[Boundary]:
+    """[an accepted dissolve] where `_straight_mix` finds one around a DK bump that still reaches
+    DISSOLVE_MIN_STRENGTH and is no dip through black (a fade has its own test), placed where the mix is
+    half done (cut convention: the first frame more than half new); [] otherwise."""
+    if black or span.peak < DISSOLVE_MIN_STRENGTH:
+        return []
+    fit = _straight_mix(g, span.centre, cut_frames, spectra)
+    if fit is None:
+        return []
+    centre = fit.half_point + 0.5
+    strength = STRAIGHT_MIX_MAX_RATIO / max(fit.ratio, 1e-6)
+    return [Boundary(
+        time_s=_time_at(timestamps_s, centre),
+        frame=int(round(centre)),
+        kind="gradual",
+        confidence=_confidence(strength),
+        strength=strength,
+        accepted=True,
+        start_s=float(timestamps_s[fit.first + 1]),
+        end_s=float(timestamps_s[fit.last - 1]),
+    )]
 
 
 def _mixed_frame(

@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 
 from scoring.engine.decode import decode_clip
+from scoring.engine.features import linear_mix_fit
 from scoring.engine.segmentation import (
+    STRAIGHT_MIX_MAX_RATIO,
+    STRAIGHT_MIX_MOTION_RATIO,
     Boundary,
+    _rolling_baseline,
     align_shots,
     correct_boundaries,
     detect_boundaries,
@@ -307,3 +311,34 @@ def test_an_object_crossing_the_frame_is_not_a_wipe() -> None:
     fps = 25.0
     timestamps = np.arange(thumbs.shape[0]) / fps
     assert [b for b in detect_boundaries(thumbs, timestamps, fps) if b.accepted] == []
+
+
+def test_straight_mix_fit_tells_a_dissolve_from_motion_and_cuts() -> None:
+    """`linear_mix_fit` over 13 frames: a dissolve between two pictures, even with both panning, is a
+    straight mix; one picture panning (its frames ghost under a mix) and a hard cut are not. (Faster
+    motion inside the dissolving pictures raises the ratio: a pixel a frame here reads ~0.8.)"""
+    rng = np.random.default_rng(21)
+    wide, other_wide = _texture(rng, 36, 120), _texture(rng, 36, 120)
+    alphas = np.linspace(0.0, 1.0, 13)
+    still = np.stack([(1 - a) * wide[:, :64] + a * other_wide[:, :64] for a in alphas])
+    panning = np.stack(  # both pictures moving a pixel every third frame
+        [(1 - a) * wide[:, k // 3 : k // 3 + 64] + a * other_wide[:, k // 3 : k // 3 + 64] for k, a in enumerate(alphas)]
+    )
+    pan = np.stack([wide[:, 4 * k : 4 * k + 64] for k in range(13)])
+    cut = np.stack([wide[:, :64]] * 6 + [other_wide[:, :64]] * 7)
+    assert linear_mix_fit(still, 0, 12).ratio < 0.05
+    assert linear_mix_fit(panning, 0, 12).ratio < STRAIGHT_MIX_MAX_RATIO
+    assert linear_mix_fit(pan, 0, 12).ratio > STRAIGHT_MIX_MOTION_RATIO
+    assert linear_mix_fit(cut, 0, 12).ratio > 1.0
+    fit = linear_mix_fit(still, 3, 10)
+    assert fit.half_point == 6.5 and fit.ends_distance > 0.0
+
+
+def test_change_level_near_the_start_ignores_the_undefined_frames() -> None:
+    """DK is undefined for the first K frames (it would compare with frames before the clip; it reads 0).
+    Those zeros once pulled the local level down there, so the first shot's own motion passed as a
+    transition (spliced real footage: a false boundary in the first second of 9 of 12 clips)."""
+    lag = 12
+    values = np.concatenate([np.zeros(lag), np.full(100, 0.2)])
+    assert np.allclose(_rolling_baseline(values, 38, 1, defined_from=lag), 0.2)
+    assert _rolling_baseline(values, 38, 1)[lag] < 0.2  # the level before: pulled down by the zeros

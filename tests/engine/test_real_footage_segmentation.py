@@ -116,8 +116,9 @@ def test_slow_dissolves_between_moving_shots_are_found(source: Path, tmp_path: P
     """The held-out bench's all-dissolve clip (segmentation_heldout's h104: 25 dissolves of 7-29 frames
     between shots with dancing and shared tones): most leave DK below its threshold (it shows only
     K/length of a slow dissolve's change, and the dancing sets the threshold). Found by their mixed middle
-    frames: 9 of 25 within +-2 frames (5 without that test); 5 false boundaries (4 without: the fifth is
-    a found dissolve placed 4 frames early)."""
+    frames: 9 of 25 within +-2 frames (5 without that test); 10 since a bump whose frames are a straight
+    mix of two pictures is accepted too. 4 false boundaries (5 before clear bumps that fit no straight
+    mix were set aside as motion)."""
     from scoring.bench.segmentation_heldout import HELD_OUT, Tally, splice_held_out
 
     spec = next(s for s in HELD_OUT if s.name == "h104-dissolves")
@@ -127,5 +128,18 @@ def test_slow_dissolves_between_moving_shots_are_found(source: Path, tmp_path: P
     tally = Tally()
     false = tally.add(clip.boundary_frames, clip.kinds, [round(t * clip.fps) for t in result.boundaries_s])
     matched, total = tally.by_kind["dissolve"]
-    assert total == 25 and matched >= 9, tally.line()
-    assert len(false) <= 5, (false, tally.line())
+    assert total == 25 and matched >= 10, tally.line()
+    assert len(false) <= 4, (false, tally.line())
+
+
+def test_dissolves_between_alike_shots_and_the_first_shot(source: Path, tmp_path: Path) -> None:
+    """A spliced clip (seed 702: 40 shots, 13 12-frame dissolves) where two dissolves between shots of
+    alike tones failed the end-difference checks although their frames are a straight mix of the two
+    shots, and where the first shot's own motion passed as a transition at frame 16 (DK's undefined
+    first frames pulled its level down): both dissolves found, nothing before the first true boundary."""
+    clip = splice_real_footage(tmp_path / "alike.mp4", shots=40, seed=702, source=source)
+    counts, evidence = _counts(clip, expert=False)
+    assert counts.matched_gradual >= 11 and counts.truth_gradual == 13, counts.line()
+    assert counts.f1 >= 0.94, counts.line()
+    first = min(round(t * clip.fps) for t in evidence["boundaries_s"])
+    assert first >= clip.boundary_frames[0] - 2, (first, clip.boundary_frames[:2])
