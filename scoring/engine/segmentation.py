@@ -710,18 +710,27 @@ def _mix_centre(energy: tuple[np.ndarray, np.ndarray], mix: int, lag: int) -> fl
     t = np.arange(mix - lag, mix + lag + 1, dtype=np.float64)
     curves = [e[mix - lag : mix + lag + 1].astype(np.float64) for e in energy]
     curves = [c / max(1e-12, float(c.mean())) for c in curves]
-    best, centre = np.inf, mix + 0.5
-    for length in range(4, 2 * lag + 5):
-        for middle in np.arange(mix - lag / 2.0, mix + lag / 2.0 + 0.25, 0.5):
-            a = np.clip((t - middle) / length + 0.5, 0.0, 1.0)
-            design = np.stack([(1 - a) ** 2, a * a, 2 * a * (1 - a)], axis=1)
-            sse = 0.0
-            for curve in curves:
-                _, residual, rank, _ = np.linalg.lstsq(design, curve, rcond=None)
-                sse += float(residual[0]) if residual.size else float("inf")
-            if sse < best:
-                best, centre = sse, float(middle) + 0.5
-    return centre
+    # Every (length, middle) tried at once: least squares by the pseudo-inverse; a design of rank < 3
+    # (the mix never leaves 0 or 1 inside the window) is no fit.
+    lengths, middles = np.meshgrid(
+        np.arange(4, 2 * lag + 5, dtype=np.float64),
+        np.arange(mix - lag / 2.0, mix + lag / 2.0 + 0.25, 0.5),
+        indexing="ij",
+    )
+    lengths, middles = lengths.ravel(), middles.ravel()
+    a = np.clip((t[None, :] - middles[:, None]) / lengths[:, None] + 0.5, 0.0, 1.0)
+    design = np.stack([(1 - a) ** 2, a * a, 2 * a * (1 - a)], axis=2)  # (fits, frames, 3)
+    targets = np.stack(curves, axis=1)  # (frames, curves)
+    coefficients = np.linalg.pinv(design) @ targets
+    sse = ((design @ coefficients - targets) ** 2).sum(axis=(1, 2))
+    sse[np.linalg.matrix_rank(design) < 3] = np.inf
+    least = float(sse.min())
+    if not np.isfinite(least):
+        return mix + 0.5
+    # Ties are common (a ramp that is nowhere clipped spans the same quadratics whatever its length): the
+    # first of them in the order above, shortest length first.
+    best = int(np.flatnonzero(sse <= least + 1e-9 * max(1.0, least))[0])
+    return float(middles[best]) + 0.5
 
 
 def _split_profile(g: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
