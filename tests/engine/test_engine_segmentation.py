@@ -7,12 +7,15 @@ import numpy as np
 import pytest
 
 from scoring.engine.decode import decode_clip
-from scoring.engine.features import linear_mix_fit
+from scoring.engine.features import frame_spectra, linear_mix_fit, picture_energy
 from scoring.engine.segmentation import (
+    STRAIGHT_MIX_MAX_ENERGY,
     STRAIGHT_MIX_MAX_RATIO,
     STRAIGHT_MIX_MOTION_RATIO,
     Boundary,
+    _best_straight_mix,
     _rolling_baseline,
+    _straight_mix,
     align_shots,
     correct_boundaries,
     detect_boundaries,
@@ -342,3 +345,32 @@ def test_change_level_near_the_start_ignores_the_undefined_frames() -> None:
     values = np.concatenate([np.zeros(lag), np.full(100, 0.2)])
     assert np.allclose(_rolling_baseline(values, 38, 1, defined_from=lag), 0.2)
     assert _rolling_baseline(values, 38, 1)[lag] < 0.2  # the level before: pulled down by the zeros
+
+
+def test_smooth_picture_panning_is_no_straight_mix_dissolve() -> None:
+    """A smooth picture panning (as the demo generator's shots do) fits a straight mix about as well as a
+    dissolve of real footage does, but its middle frames keep their contrast and structure, which a mix of
+    two pictures never does: no dissolve. A dissolve between two such pictures is one."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(5)
+
+    def smooth(width: int) -> np.ndarray:
+        noise = ndimage.gaussian_filter(rng.standard_normal((36, width)), 8.0)
+        return (0.45 + 0.2 * noise / noise.std()).astype(np.float32)
+
+    wide = smooth(300)
+    pan = np.stack([wide[:, 2 * k : 2 * k + 64] for k in range(60)])  # two pixels a frame
+    fit = _best_straight_mix(pan, 30, [])
+    assert fit is not None and fit.ratio <= STRAIGHT_MIX_MAX_RATIO, fit
+    half = [int(np.floor(fit.half_point)), int(np.ceil(fit.half_point))]
+    variance, gradient = picture_energy(pan[[fit.first, *half, fit.last]])
+    held = 0.5 * sum(float(e[1] + e[2]) / float(e[0] + e[3]) for e in (variance, gradient))
+    assert held > STRAIGHT_MIX_MAX_ENERGY
+    assert _straight_mix(pan, 30, [], frame_spectra(pan)) is None
+
+    first, second = smooth(64), smooth(64)
+    alpha = np.clip((np.arange(60) - 24) / 12, 0.0, 1.0)[:, None, None]  # a 12-frame dissolve, half done at 30
+    dissolve = ((1 - alpha) * first + alpha * second).astype(np.float32)
+    found = _straight_mix(dissolve, 30, [], frame_spectra(dissolve))
+    assert found is not None and abs(found.half_point - 30) <= 1, found
