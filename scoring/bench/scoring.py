@@ -26,7 +26,7 @@ import numpy as np
 from scoring.bench.real_footage import SplicedClip, default_cache_dir, splice_real_footage
 from scoring.engine.config import EngineConfig
 from scoring.engine.decode import decode_clip
-from scoring.engine.pipeline import score_clip
+from scoring.engine.pipeline import ClipResult, score_clip
 from scoring.engine.script import PromptScript, prompt_from_dict
 from scoring.engine.segmentation import segment
 from scoring.engine.transnet import transnet_available
@@ -204,7 +204,7 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     parser.add_argument("--cache", type=Path, default=None, help="cache directory (default var/cache/real-footage)")
     parser.add_argument("--labelled-clips", type=int, default=3, help="spliced real-footage clips for F1 (40 shots each)")
     parser.add_argument("--labelled-seed", type=int, default=0,
-                        help="seed of the first labelled clip (0-2 and 11 were developed on; e.g. 760 for unseen ones)")
+                        help="seed of the first labelled clip (0-2, 11 and 700-771 were developed on; 780-791 were not)")
     parser.add_argument("--demo", type=Path, default=None,
                         help="a demo directory from `manage.py generate_demo` (default: generated into the cache)")
     parser.add_argument("--skip-demo", action="store_true", help="leave out the demo labelled set")
@@ -230,7 +230,7 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     # once, so every ratio compares runs made under the same load (on a shared machine the speed drifts
     # over minutes, and blocks of runs one after another would carry that drift into the ratios).
     decode_runs: list[float] = []
-    scoring_runs: list[Any] = []
+    scoring_runs: list[ClipResult] = []
     ours_runs: list[tuple[float, float]] = []
     peer_runs: list[float] = []
     found: list[float] = []

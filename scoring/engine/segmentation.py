@@ -18,7 +18,8 @@ after undoing the global translation (phase correlation), so pans and tilts cost
   a linear mix to those energies (which also has a vote where a clear bump's blend fit and span disagree).
   A bump that fails the end-difference checks or stays below its threshold is still a dissolve when its
   frames are a straight mix of two different pictures, fitting far better than a hard split does (in-shot
-  motion never fits a mix that well).
+  motion never fits a mix that well); a clear bump that fits no straight mix is motion, kept only as a
+  sub-threshold candidate.
 - Peaks between 0.4x and 1x their threshold are kept as sub-threshold candidates for the correction
   loop, which merges weak boundaries or splits long shots when the count disagrees with the script.
 """
@@ -33,13 +34,13 @@ import numpy as np
 from scipy import ndimage, signal
 
 from .features import (
+    MixFit,
     active_area,
     blend_fraction,
     change_shape,
     frame_spectra,
     histograms,
     lag_distance,
-    MixFit,
     linear_mix_fits,
     pair_distance,
     parabolic_peak,
@@ -561,18 +562,7 @@ def _detect_gradual(
             # only as a sub-threshold candidate for the correction loop.
             fit = _best_straight_mix(g, centre - 0.5, cut_frames)
             accepted = fit is None or fit.ratio <= STRAIGHT_MIX_MOTION_RATIO
-        out.append(
-            Boundary(
-                time_s=_time_at(timestamps_s, centre),
-                frame=int(round(centre)),
-                kind="gradual",
-                confidence=_confidence(span.peak),
-                strength=span.peak,
-                accepted=accepted,
-                start_s=float(timestamps_s[start]),
-                end_s=float(timestamps_s[end]),
-            )
-        )
+        out.append(_gradual(timestamps_s, centre, span.peak, start, end, accepted))
     return out
 
 
@@ -663,20 +653,24 @@ def _as_straight_mix(
     fit = _straight_mix(g, span.centre, cut_frames, spectra)
     if fit is None:
         return []
-    centre = fit.half_point + 0.5
     strength = STRAIGHT_MIX_MAX_RATIO / max(fit.ratio, 1e-6)
-    return [
-        Boundary(
-            time_s=_time_at(timestamps_s, centre),
-            frame=int(round(centre)),
-            kind="gradual",
-            confidence=_confidence(strength),
-            strength=strength,
-            accepted=True,
-            start_s=float(timestamps_s[fit.first + 1]),
-            end_s=float(timestamps_s[fit.last - 1]),
-        )
-    ]
+    return [_gradual(timestamps_s, fit.half_point + 0.5, strength, fit.first + 1, fit.last - 1)]
+
+
+def _gradual(
+    timestamps_s: np.ndarray, centre: float, strength: float, start: int, end: int, accepted: bool = True
+) -> Boundary:
+    """A gradual-transition boundary at frame position `centre` (cut convention), spanning frames start..end."""
+    return Boundary(
+        time_s=_time_at(timestamps_s, centre),
+        frame=int(round(centre)),
+        kind="gradual",
+        confidence=_confidence(strength),
+        strength=strength,
+        accepted=accepted,
+        start_s=float(timestamps_s[start]),
+        end_s=float(timestamps_s[end]),
+    )
 
 
 def _mixed_frame(
@@ -822,20 +816,9 @@ def _detect_wipes(
             continue
         if not _wiped_halves_match(g, int(round(middle)), before, after, int(key[a])):
             continue
-        centre = middle + 0.5  # cut convention: the first frame past the middle
         strength = float(score[a : last + 1].mean()) / WIPE_MEAN_SCORE
-        out.append(
-            Boundary(
-                time_s=_time_at(timestamps_s, centre),
-                frame=int(round(centre)),
-                kind="gradual",
-                confidence=_confidence(strength),
-                strength=strength,
-                accepted=True,
-                start_s=float(timestamps_s[max(0, first_s)]),
-                end_s=float(timestamps_s[min(n - 1, last_s)]),
-            )
-        )
+        # Cut convention: the first frame past the middle.
+        out.append(_gradual(timestamps_s, middle + 0.5, strength, max(0, first_s), min(n - 1, last_s)))
     return out
 
 
