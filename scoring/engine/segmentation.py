@@ -447,6 +447,10 @@ def _detect_gradual(
     # one transition. So do overlapping finds.
     level = g.mean(axis=(1, 2))
     energy = picture_energy(g)
+
+    def as_straight_mix(span: _Span, black: bool) -> list[Boundary]:
+        return _as_straight_mix(g, energy, span, black, cut_frames, timestamps_s, spectra)
+
     merged: list[_Span] = []
     for span in sorted(spans, key=lambda x: x.start):
         last = merged[-1] if merged else None
@@ -514,7 +518,7 @@ def _detect_gradual(
         black = _through_black(g, lo_pad, hi_pad)
         least = FADE_END_RATIO if black else GRADUAL_END_RATIO_DECORRELATED
         if elevated < GRADUAL_MIN_FRAMES or (thresholds.size and magnitude < least * float(thresholds.min())):
-            out.extend(_as_straight_mix(g, span, black, cut_frames, timestamps_s, spectra))
+            out.extend(as_straight_mix(span, black))
             continue
         if mix is not None:
             centre = _mix_centre(energy, mix, lag)
@@ -534,7 +538,7 @@ def _detect_gradual(
         magnitude_ratio = magnitude / float(threshold[min(n - 1, int(round(centre)) + lag // 2)])
         if elevated < GRADUAL_MIN_FRAMES or magnitude_ratio < least:
             # No sustained change, or the two ends look alike: a dissolve only if its frames are a mix.
-            out.extend(_as_straight_mix(g, span, black, cut_frames, timestamps_s, spectra))
+            out.extend(as_straight_mix(span, black))
             continue
         # Like a cut, a transition replaces the whole picture: not a flash decaying (same picture,
         # darker), not an object fading in or out of an otherwise unchanged frame.
@@ -545,14 +549,14 @@ def _detect_gradual(
         decorrelated = shape.correlation < GRADUAL_DECORRELATED and span.peak >= GRADUAL_DECORRELATED_STRENGTH
         needed = least if black else (GRADUAL_END_RATIO_DECORRELATED if decorrelated else GRADUAL_END_RATIO)
         if magnitude_ratio < needed:
-            out.extend(_as_straight_mix(g, span, black, cut_frames, timestamps_s, spectra))
+            out.extend(as_straight_mix(span, black))
             continue
         # (A dip through black is not a flash decaying, nor an object fading: the whole picture went.)
         partial = shape.unchanged_share >= GRADUAL_MAX_UNCHANGED and not black
         if shape.correlation >= CUT_MAX_CORRELATION or partial:
             continue
         if span.peak < 1.0 and mix is None:
-            plain = _as_straight_mix(g, span, black, cut_frames, timestamps_s, spectra)
+            plain = as_straight_mix(span, black)
             if plain:  # below its threshold, but plainly a mix: a dissolve
                 out.extend(plain)
                 continue
@@ -611,12 +615,18 @@ def _best_straight_mix(g: np.ndarray, centre: float, cut_frames: Sequence[int]) 
     return min(fits, key=lambda fit: fit.ratio) if fits else None
 
 
-def _straight_mix(g: np.ndarray, centre: float, cut_frames: Sequence[int], spectra: np.ndarray) -> MixFit | None:
+def _straight_mix(
+    g: np.ndarray,
+    energy: tuple[np.ndarray, np.ndarray],
+    centre: float,
+    cut_frames: Sequence[int],
+    spectra: np.ndarray,
+) -> MixFit | None:
     """The best straight mix around `centre` (`_best_straight_mix`) if it explains the frames clearly
     better than in-shot motion ever did (ratio <= STRAIGHT_MIX_MAX_RATIO) and its ends are different
     pictures; None otherwise. Shots of one film often share tones and framing, and their motion sets the
     thresholds, so a 12-frame dissolve between them can fail the end-difference checks or stay below its
-    threshold while its frames are still plainly a mix."""
+    threshold while its frames are still plainly a mix. `energy`: `picture_energy` of every frame."""
     best = _best_straight_mix(g, centre, cut_frames)
     if best is None or best.ratio > STRAIGHT_MIX_MAX_RATIO:
         return None
@@ -624,8 +634,10 @@ def _straight_mix(g: np.ndarray, centre: float, cut_frames: Sequence[int], spect
     # correlation r holds (1 + r) / 2 of their variance); smooth pictures moving, which a straight mix also
     # fits, hold as much or more (synthetic demo shots: 0.87 and up, dissolves of real footage: 0.50-0.85).
     half = [int(np.floor(best.half_point)), int(np.ceil(best.half_point))]
-    variance, gradient = picture_energy(g[[best.first, *half, best.last]])
-    held = 0.5 * sum(float(e[1] + e[2]) / max(1e-12, float(e[0] + e[3])) for e in (variance, gradient))
+    frames = [best.first, *half, best.last]
+    held = 0.5 * sum(
+        float(e[1] + e[2]) / max(1e-12, float(e[0] + e[3])) for e in (values[frames] for values in energy)
+    )
     if held > STRAIGHT_MIX_MAX_ENERGY:
         return None
     # Not the same picture brighter (a light ramping), not an object fading in over an unchanged frame.
@@ -639,6 +651,7 @@ def _straight_mix(g: np.ndarray, centre: float, cut_frames: Sequence[int], spect
 
 def _as_straight_mix(
     g: np.ndarray,
+    energy: tuple[np.ndarray, np.ndarray],
     span: _Span,
     black: bool,
     cut_frames: Sequence[int],
@@ -650,7 +663,7 @@ def _as_straight_mix(
     half done (cut convention: the first frame more than half new); [] otherwise."""
     if black or span.peak < DISSOLVE_MIN_STRENGTH:
         return []
-    fit = _straight_mix(g, span.centre, cut_frames, spectra)
+    fit = _straight_mix(g, energy, span.centre, cut_frames, spectra)
     if fit is None:
         return []
     strength = STRAIGHT_MIX_MAX_RATIO / max(fit.ratio, 1e-6)

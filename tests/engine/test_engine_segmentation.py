@@ -367,10 +367,10 @@ def test_smooth_picture_panning_is_no_straight_mix_dissolve() -> None:
     variance, gradient = picture_energy(pan[[fit.first, *half, fit.last]])
     held = 0.5 * sum(float(e[1] + e[2]) / float(e[0] + e[3]) for e in (variance, gradient))
     assert held > STRAIGHT_MIX_MAX_ENERGY
-    assert _straight_mix(pan, 30, [], frame_spectra(pan)) is None
+    assert _straight_mix(pan, picture_energy(pan), 30, [], frame_spectra(pan)) is None
 
     first, second = smooth(64), smooth(64)
     alpha = np.clip((np.arange(60) - 24) / 12, 0.0, 1.0)[:, None, None]  # a 12-frame dissolve, half done at 30
     dissolve = ((1 - alpha) * first + alpha * second).astype(np.float32)
-    found = _straight_mix(dissolve, 30, [], frame_spectra(dissolve))
+    found = _straight_mix(dissolve, picture_energy(dissolve), 30, [], frame_spectra(dissolve))
     assert found is not None and abs(found.half_point - 30) <= 1, found
