@@ -111,3 +111,19 @@ def test_clip_without_audio_scores_audio_zero_and_is_flagged(synth, make_script)
     assert result.metrics["sync_offset"].status == NOT_MEASURED
     assert "sync_offset" in result.missing
     assert result.dimensions["video"] is not None and result.dimensions["video"] > 0.5
+
+
+@pytest.mark.parametrize("shape", [(270, 480), (37, 53), (9, 9), (4, 30)])
+def test_the_slice_filters_match_scipy_ndimage(shape: tuple[int, int]) -> None:
+    # The sharpness measure's grey range and gradient are computed with slices for speed; they must be
+    # what ndimage's filters give (mirrored borders included), or the metric would drift.
+    import numpy as np
+    from scipy import ndimage
+
+    from scoring.engine.metrics.video import grey_range, sobel_magnitude
+
+    picture = np.random.default_rng(sum(shape)).normal(120.0, 40.0, shape).astype(np.float32)
+    expected_range = ndimage.maximum_filter(picture, 9) - ndimage.minimum_filter(picture, 9)
+    assert np.array_equal(grey_range(picture, 9), expected_range)
+    expected_gradient = np.hypot(ndimage.sobel(picture, axis=1), ndimage.sobel(picture, axis=0))
+    np.testing.assert_allclose(sobel_magnitude(picture), expected_gradient, rtol=1e-5, atol=1e-3)

