@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import ENGINE_VERSION
 from .aggregate import aggregate
@@ -17,7 +17,7 @@ from .config import DEFAULT_CONFIG, EngineConfig
 from .decode import DecodedClip, decode_clip
 from .faces import faces_available, faces_for_frames, faces_version
 from .judge import RUBRIC_METRIC_NAMES, rubric_metrics
-from .metrics.audio import AUDIO_METRICS, audio_metrics
+from .metrics.audio import CLIP_AUDIO_METRICS, SHOT_AUDIO_METRICS, clip_audio_metrics, shot_audio_metrics
 from .metrics.base import MetricValue, failed, jsonable, not_measured
 from .metrics.lipsync import ATTRIBUTION, LIP, lipsync_metrics, with_lip_offset
 from .metrics.reference import REFERENCE_METRICS, reference_metrics
@@ -30,6 +30,8 @@ from .script import PromptScript
 from .segmentation import SegmentationResult, segment
 from .speech import speech_activity
 from .versions import tool_versions
+
+T = TypeVar("T")
 
 PROBE_TIMEOUT_S = 30.0
 DURATION_MISMATCH = 0.1  # flag clips more than 10% shorter or longer than the script asks
@@ -92,30 +94,43 @@ class MetricStage:
         return values
 
 
-def _run_lanes(main_lane: list[MetricStage], side_lane: list[MetricStage], timings: dict[str, float]) -> dict[str, MetricValue]:
-    """Run `side_lane` in a helper thread while this thread runs `main_lane`; the metrics of both.
+def _beside(side_lane: list[MetricStage], timings: dict[str, float], main: Callable[[], T]) -> tuple[T, dict[str, MetricValue]]:
+    """Run `side_lane` in a helper thread while this thread runs `main`; main's result and the side lane's
+    metrics. An exception of `main` propagates.
 
-    The calling thread keeps a lane of its own and then waits in short polls, so the clip-limit
-    watchdog's interrupt (scoring.limits, delivered to the main thread between bytecodes) still stops
-    the clip at once; a side lane left running then finishes its stage in the background.
+    The calling thread keeps `main` and then waits in short polls, so the clip-limit watchdog's interrupt
+    (scoring.limits, delivered to the main thread between bytecodes) still stops the clip at once; a side
+    lane left running then finishes its stage in the background.
     """
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metric-lane")
     side = pool.submit(lambda: [stage.run(timings) for stage in side_lane])
     try:
-        values: dict[str, MetricValue] = {}
-        for stage in main_lane:
-            values.update(stage.run(timings))
+        result = main()
         while True:
             try:
                 side_values = side.result(timeout=LANE_POLL_S)
                 break
             except FutureTimeout:
                 continue
+        values: dict[str, MetricValue] = {}
         for group in side_values:
             values.update(group)
-        return values
+        return result, values
     finally:
         pool.shutdown(wait=False)
+
+
+def _run_lanes(main_lane: list[MetricStage], side_lane: list[MetricStage], timings: dict[str, float]) -> dict[str, MetricValue]:
+    """Run `side_lane` in a helper thread while this thread runs `main_lane`; the metrics of both."""
+
+    def run_main_lane() -> dict[str, MetricValue]:
+        values: dict[str, MetricValue] = {}
+        for stage in main_lane:
+            values.update(stage.run(timings))
+        return values
+
+    values, side_values = _beside(side_lane, timings, run_main_lane)
+    return {**values, **side_values}
 
 
 def _per_shot_evidence(seg: SegmentationResult, quality: list[Any]) -> list[dict[str, Any]]:
@@ -192,17 +207,27 @@ def score_clip(
     mark = lap("decode", mark)
 
     scripted = [(s.start_s, s.end_s) for s in script.shots] if script is not None else None
-    seg = segment(
-        decoded.thumbs,
-        decoded.timestamps_s,
-        decoded.fps,
-        decoded.duration_s,
-        scripted_shots=scripted,
-        script_duration_s=script.duration_s if script is not None else None,
-        small_rgb=decoded.small_rgb,
-        use_expert_models=config.use_expert_models,
-    )
-    mark = lap("segmentation", mark)
+
+    def run_segmentation() -> SegmentationResult:
+        since = time.perf_counter()
+        found = segment(
+            decoded.thumbs,
+            decoded.timestamps_s,
+            decoded.fps,
+            decoded.duration_s,
+            scripted_shots=scripted,
+            script_duration_s=script.duration_s if script is not None else None,
+            small_rgb=decoded.small_rgb,
+            use_expert_models=config.use_expert_models,
+        )
+        timings["segmentation"] = time.perf_counter() - since
+        return found
+
+    # Segmentation keeps one core: the audio metrics that need no shots take the other meanwhile.
+    clip_audio = MetricStage("metrics_audio", CLIP_AUDIO_METRICS, "audio metrics",
+                             lambda: clip_audio_metrics(decoded, script, config=config))
+    seg, early_metrics = _beside([clip_audio], timings, run_segmentation)
+    mark = time.perf_counter()
 
     expert = config.use_expert_models
     faces_by_sample: dict[int, list[Any]] | None = None
@@ -232,8 +257,8 @@ def score_clip(
     # The metric groups only read the decode, the segmentation and the faces, so they run in two lanes
     # of about equal cost side by side: numpy, scipy, PyAV and the ONNX/torch models release the GIL for
     # their heavy parts, so the lanes use both cores once decoding is done. Lip sync follows sync in
-    # one lane: both write `sync_evidence`; audio goes first in that lane, so the speech activity it
-    # computes is there for lip sync. Shot metrics close the video lane, which is otherwise the shorter.
+    # one lane: both write `sync_evidence`; the speech activity lip sync reads was computed beside the
+    # segmentation. Shot metrics close the video lane, which is otherwise the shorter.
     per_shot: list[Any] = []
     sync_evidence: dict[str, Any] = {"offset_ms": None, "confidence": None}
     f_version = faces_version() if faces_by_sample is not None else ""
@@ -279,13 +304,14 @@ def score_clip(
                     lambda: shot_metrics(seg, script, decoded, use_expert_models=expert)),
     ]
     lane_two: list[MetricStage] = [
-        MetricStage("metrics_audio", AUDIO_METRICS, "audio metrics", lambda: audio_metrics(decoded, script, seg, config=config)),
+        MetricStage("metrics_audio_shots", SHOT_AUDIO_METRICS, "audio metrics",
+                    lambda: shot_audio_metrics(decoded, script, seg, config=config)),
         MetricStage("metrics_sync", ("sync_offset",), "sync metric", run_sync),
         MetricStage("metrics_lipsync", LIPSYNC_METRICS, "lip sync", run_lipsync),
         MetricStage("metrics_consistency", CONSISTENCY_METRICS, "consistency metrics",
                     lambda: consistency_metrics(decoded, seg, script, faces_by_sample, f_version)[0]),
     ]
-    metrics = _run_lanes(lane_one, lane_two, timings)
+    metrics = {**early_metrics, **_run_lanes(lane_one, lane_two, timings)}
     mark = lap("metrics", mark)
     # Every catalog metric appears in the result, in catalog order.
     ordered = {

@@ -66,8 +66,8 @@ def test_evidence(scored) -> None:
 def test_scoring_reports_the_time_of_every_stage(scored) -> None:
     # Speed is measured by `make bench-scoring` against PyAV's decode-only time, not asserted here.
     clip, result = scored
-    lanes = {"metrics_video", "metrics_consistency", "metrics_audio", "metrics_sync", "metrics_shot"}
-    assert set(result.timings) >= {"probe", "decode", "segmentation", "metrics", "total"} | lanes
+    lanes = {"metrics_video", "metrics_consistency", "metrics_audio_shots", "metrics_sync", "metrics_shot"}
+    assert set(result.timings) >= {"probe", "decode", "segmentation", "metrics_audio", "metrics", "total"} | lanes
     assert all(value >= 0 for value in result.timings.values())
     # The two metric lanes run side by side: their wall time is at most the sum of their stages.
     assert result.timings["metrics"] <= sum(result.timings[name] for name in lanes if name in result.timings) + 0.05
@@ -102,7 +102,7 @@ def test_a_failing_metric_is_recorded_not_fatal(synth, monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(pipeline, "audio_metrics", broken)
+    monkeypatch.setattr(pipeline, "clip_audio_metrics", broken)  # the group that runs beside the segmentation
     result = score_clip(synth("no_audio").path, None)
     assert result.metrics["audio_loudness"].status == FAILED
     assert "simulated bug" in result.metrics["audio_loudness"].reason

@@ -37,6 +37,8 @@ AUDIO_METRICS = (
     "audio_timbre_consistency",
     "audio_wer",
 )
+SHOT_AUDIO_METRICS = ("audio_music_consistency", "audio_timbre_consistency")  # these compare the shots
+CLIP_AUDIO_METRICS = tuple(name for name in AUDIO_METRICS if name not in SHOT_AUDIO_METRICS)
 
 # Loudness: 1 between EBU R128 broadcast (-23 LUFS) and streaming (-14 LUFS) targets; 0 at 15 LU
 # quieter (barely audible) or 9 LU louder (the loud side is squashed quickly by limiting).
@@ -384,15 +386,19 @@ def audio_metrics(
     *,
     config: EngineConfig = DEFAULT_CONFIG,
 ) -> dict[str, MetricValue]:
-    """Every audio-dimension metric of the clip (AUDIO_METRICS), each with its tool and version.
+    """Every audio-dimension metric of the clip (AUDIO_METRICS), each with its tool and version: those of
+    the whole clip (`clip_audio_metrics`) and those comparing its shots (`shot_audio_metrics`)."""
+    values = {**clip_audio_metrics(decoded, script, config=config), **shot_audio_metrics(decoded, script, seg, config=config)}
+    return {name: values[name] for name in AUDIO_METRICS}
 
-    `seg` gives the detected shots for the cross-shot metrics (music, timbre); without it the
-    script's shots are used. Speech activity is computed once and shared (see speech.speech_activity).
-    """
+
+def clip_audio_metrics(
+    decoded: DecodedClip, script: PromptScript | None, *, config: EngineConfig = DEFAULT_CONFIG
+) -> dict[str, MetricValue]:
+    """The audio metrics that need no shots (CLIP_AUDIO_METRICS), so they can run while the clip is segmented.
+    Speech activity is computed once and shared (see speech.speech_activity)."""
     if not decoded.has_audio:
-        return no_audio_metrics(script)
-    from .music import music_consistency
-    from .voice import timbre_consistency
+        return {name: value for name, value in no_audio_metrics(script).items() if name in CLIP_AUDIO_METRICS}
     from ..asr import wer_metric
 
     expert = config.use_expert_models
@@ -405,11 +411,31 @@ def audio_metrics(
         "audio_bandwidth": _guard("audio_bandwidth", lambda: bandwidth(decoded)),
         "audio_speech_quality": _guard("audio_speech_quality", lambda: speech_quality(decoded, activity, expert)),
         "audio_speech_presence": _guard("audio_speech_presence", lambda: speech_presence(decoded, script, activity)),
+        "audio_wer": _guard("audio_wer", lambda: wer_metric(decoded, script, activity, config.asr)),
+    }
+
+
+def shot_audio_metrics(
+    decoded: DecodedClip,
+    script: PromptScript | None,
+    seg: SegmentationResult | None = None,
+    *,
+    config: EngineConfig = DEFAULT_CONFIG,
+) -> dict[str, MetricValue]:
+    """The audio metrics that compare the clip's shots (SHOT_AUDIO_METRICS: music, timbre); `seg` gives the
+    detected shots, without it the script's shots are used."""
+    if not decoded.has_audio:
+        return {name: value for name, value in no_audio_metrics(script).items() if name in SHOT_AUDIO_METRICS}
+    from .music import music_consistency
+    from .voice import timbre_consistency
+
+    expert = config.use_expert_models
+    activity = speech_activity(decoded, use_expert_models=expert)
+    return {
         "audio_music_consistency": _guard(
             "audio_music_consistency", lambda: music_consistency(decoded, script, seg, activity)
         ),
         "audio_timbre_consistency": _guard(
             "audio_timbre_consistency", lambda: timbre_consistency(decoded, script, seg, activity, expert)
         ),
-        "audio_wer": _guard("audio_wer", lambda: wer_metric(decoded, script, activity, config.asr)),
     }

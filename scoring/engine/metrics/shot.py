@@ -197,14 +197,15 @@ def measure_camera_motion(thumbs: np.ndarray, timestamps_s: np.ndarray, start: i
         return None
     a = np.arange(a0, a1 - step, max(1, step // 2))
     b = a + step
-    g = to_float(thumbs)
+    seconds = np.maximum(timestamps_s[b] - timestamps_s[a], 1e-6)
+    g = to_float(thumbs[a0:a1])  # the shot's frames only, indexed from a0
+    a, b = a - a0, b - a0
     h, w = g.shape[1:]
     whole = global_motion(g, a, b)
     left = global_motion(g[:, :, : w // 2], a, b)
     right = global_motion(g[:, :, w // 2 :], a, b)
     top = global_motion(g[:, : h // 2, :], a, b)
     bottom = global_motion(g[:, h // 2 :, :], a, b)
-    seconds = np.maximum(timestamps_s[b] - timestamps_s[a], 1e-6)
     pan = float(np.median(-whole.dx / w / seconds))
     tilt = float(np.median(-whole.dy / h / seconds))
     # Zooming in, the right half moves right and the left half left by ~ s * w/4 each.
