@@ -107,10 +107,11 @@ def sobel_magnitude(y: np.ndarray) -> np.ndarray:
     down = padded[2:, :] - padded[:-2, :]
     gx = across[:-2] + 2 * across[1:-1] + across[2:]
     gy = down[:, :-2] + 2 * down[:, 1:-1] + down[:, 2:]
-    return np.hypot(gx, gy)
+    magnitude: np.ndarray = np.hypot(gx, gy)
+    return magnitude
 
 
-def _running(values: np.ndarray, size: int, axis: int, pick: Any) -> np.ndarray:
+def _running(values: np.ndarray, size: int, axis: int, pick: np.ufunc) -> np.ndarray:
     """`pick` (np.maximum / np.minimum) over every `size` consecutive values along `axis` (valid part only):
     windows double in width, then two overlapping ones cover `size`."""
 
@@ -125,7 +126,8 @@ def _running(values: np.ndarray, size: int, axis: int, pick: Any) -> np.ndarray:
         length = acc.shape[axis] - width
         acc = pick(part(acc, 0, length), part(acc, width, length))
         width *= 2
-    return pick(part(acc, 0, count), part(acc, size - width, count))
+    picked: np.ndarray = pick(part(acc, 0, count), part(acc, size - width, count))
+    return picked
 
 
 def grey_range(y: np.ndarray, size: int) -> np.ndarray:
