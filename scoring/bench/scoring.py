@@ -12,12 +12,17 @@ Kept out of scoring/engine because it imports scenedetect (the `bench` extra).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import shutil
+import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import av
@@ -103,6 +108,34 @@ def script_for(clip: SplicedClip) -> PromptScript:
         "scene_realism": "real", "script": "spliced real footage", "duration_s": round(clip.duration_s, 4),
         "shots": shots, "audio_classes": ["singing", "music"],
     })
+
+
+@dataclass
+class EngineCopy:
+    """Another version of scoring/engine, imported under a package name of its own so that both versions
+    score the same clip in one process, in the same rounds (the engine imports itself relatively)."""
+
+    directory: Path
+    pipeline: ModuleType
+    config: ModuleType
+    script: ModuleType
+
+    @classmethod
+    def load(cls, engine_dir: Path) -> EngineCopy:
+        if not (engine_dir / "pipeline.py").is_file():
+            raise SystemExit(f"--against {engine_dir}: not an engine directory (no pipeline.py there); "
+                             "pass e.g. /tmp/old/scoring/engine after `git worktree add /tmp/old <commit>`")
+        home = Path(tempfile.mkdtemp(prefix="engine-copy-"))
+        shutil.copytree(engine_dir, home / "engine_copy", ignore=shutil.ignore_patterns("__pycache__"))
+        sys.path.insert(0, str(home))
+        importlib.invalidate_caches()
+        return cls(engine_dir, *(importlib.import_module(f"engine_copy.{name}") for name in ("pipeline", "config", "script")))
+
+    def score_dsp(self, path: Path, script: PromptScript) -> float:
+        """Seconds of the copy's full DSP scoring (its own `timings["total"]`)."""
+        own_script = self.script.prompt_from_dict(script.to_dict())
+        result = self.pipeline.score_clip(path, own_script, config=self.config.EngineConfig(use_expert_models=False))
+        return float(result.timings["total"])
 
 
 LAST_SEGMENT_S: list[float] = [0.0]  # seconds of the last our_boundaries call spent in segment() alone
@@ -211,6 +244,9 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     parser.add_argument("--repeat", type=int, default=5,
                         help="timings on the 720p clip: this many interleaved rounds (the machine is shared)")
     parser.add_argument("--speed-only", action="store_true", help="only the 60 s 720p clip (no labelled sets)")
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another version's scoring/engine directory (e.g. from `git worktree add`): its DSP "
+                             "scoring is timed in the same rounds, for a ratio the machine's drift does not blur")
     args = parser.parse_args(argv)
     av.logging.set_level(av.logging.ERROR)  # no encoder chatter while clips are made
     cache = args.cache or default_cache_dir()
@@ -235,9 +271,18 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     peer_runs: list[float] = []
     found: list[float] = []
     peer_found: list[float] = []
-    for _ in range(repeat):
+    other = EngineCopy.load(args.against) if args.against is not None else None
+    other_runs: list[float] = []
+    if other is not None:
+        other.score_dsp(clip.path, script)  # its first run pays its lazy imports, like ours below
+        score_clip(clip.path, script, config=EngineConfig(use_expert_models=False))
+    for round_index in range(repeat):
         decode_runs.append(pyav_decode_only(clip.path))
+        if other is not None and round_index % 2 == 0:  # either version goes first in alternate rounds
+            other_runs.append(other.score_dsp(clip.path, script))
         scoring_runs.append(score_clip(clip.path, script, config=EngineConfig(use_expert_models=False)))
+        if other is not None and round_index % 2 == 1:
+            other_runs.append(other.score_dsp(clip.path, script))
         found, seconds = our_boundaries(clip.path, expert=False, scripted=None, duration=None)
         ours_runs.append((seconds, LAST_SEGMENT_S[0]))
         peer_found, seconds = pyscenedetect_boundaries(clip.path)
@@ -262,6 +307,10 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     out(f"full scoring, DSP path (score_clip):                       {dsp_s:7.2f} s  = {dsp_s / decode_s:.2f}x decode-only; "
         f"per round {_spread(scoring_ratios)}")
     out("  stages: " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items() if k != "total"))
+    if other is not None:
+        against = [ours / theirs for ours, theirs in zip(scoring_totals, other_runs)]
+        out(f"full scoring, DSP path, the engine at {other.directory}: {min(other_runs):7.2f} s  "
+            f"= {min(other_runs) / decode_s:.2f}x decode-only; this engine's time / that one's per round {_spread(against)}")
     if expert_ok:
         result = score_clip(clip.path, script, config=EngineConfig(use_expert_models=True))
         out(f"full scoring, expert models (score_clip):                  {result.timings['total']:7.2f} s  "
