@@ -126,10 +126,11 @@ class EngineCopy:
             raise SystemExit(f"--against {engine_dir}: not an engine directory (no pipeline.py there); "
                              "pass e.g. /tmp/old/scoring/engine after `git worktree add /tmp/old <commit>`")
         home = Path(tempfile.mkdtemp(prefix="engine-copy-"))
-        shutil.copytree(engine_dir, home / "engine_copy", ignore=shutil.ignore_patterns("__pycache__"))
+        package = f"engine_copy_{home.name.rsplit('-', 1)[-1]}"  # a name no earlier copy has taken
+        shutil.copytree(engine_dir, home / package, ignore=shutil.ignore_patterns("__pycache__"))
         sys.path.insert(0, str(home))
         importlib.invalidate_caches()
-        return cls(engine_dir, *(importlib.import_module(f"engine_copy.{name}") for name in ("pipeline", "config", "script")))
+        return cls(engine_dir, *(importlib.import_module(f"{package}.{name}") for name in ("pipeline", "config", "script")))
 
     def score_dsp(self, path: Path, script: PromptScript) -> float:
         """Seconds of the copy's full DSP scoring (its own `timings["total"]`)."""

@@ -113,3 +113,21 @@ def test_a_failing_metric_is_recorded_not_fatal(synth, monkeypatch) -> None:
 def test_public_api_is_re_exported() -> None:
     for name in ("score_clip", "ClipResult", "probe_clip", "ClipProbe", "ClipDecodeError", "MetricValue"):
         assert name in engine.__all__ and getattr(engine, name) is not None
+
+
+def test_the_bench_times_another_engine_version_beside_this_one(synth, make_script, tmp_path) -> None:
+    # `python -m scoring.bench.scoring --against DIR` imports a second copy of the engine under a name of
+    # its own and scores the same clip with it in the same rounds.
+    from pathlib import Path
+
+    from scoring.bench.scoring import EngineCopy
+
+    clip = synth("cuts_pans")
+    script = make_script([0.0, 2.0, 3.6, 4.6, 5.6], clip.duration_s)
+    first = EngineCopy.load(Path(engine.__file__).parent)
+    second = EngineCopy.load(Path(engine.__file__).parent)
+    assert first.pipeline.__name__.startswith("engine_copy_") and first.pipeline is not second.pipeline
+    assert first.pipeline.score_clip is not score_clip
+    assert first.score_dsp(Path(clip.path), script) > 0.0
+    with pytest.raises(SystemExit, match="not an engine directory"):
+        EngineCopy.load(tmp_path)
