@@ -13,6 +13,10 @@ from __future__ import annotations
 import importlib.util
 import threading
 import weakref
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +28,8 @@ from .versions import package_version
 
 DETECT_WIDTH = 480  # px: detection input width (the decoder's samples are at most this wide)
 DETECT_UPSAMPLE = 1
+DETECT_THREADS = 2  # frames detected at the same time by detect_faces_in (this machine has 2 cores)
+DETECT_POLL_S = 0.05
 DETECT_MIN_SCORE = 0.1  # HOG+SVM margin; below it the detector's false alarms (textures, patches) dominate
 SAME_PERSON_DISTANCE = 0.6  # dlib's documented decision threshold on the 128-d embedding distance
 # Landmark indices (iBUG 68-point scheme).
@@ -129,10 +135,26 @@ class _Models:
         if folder is None:
             raise RuntimeError("face-recognition-models is not installed (pip install face-recognition-models)")
         self.dlib: Any = dlib
-        self.detector: Any = dlib.get_frontal_face_detector()
         self.predictor: Any = dlib.shape_predictor(str(folder / _MODEL_FILES["landmarks"]))
         self.encoder: Any = dlib.face_recognition_model_v1(str(folder / _MODEL_FILES["embedding"]))
-        self.lock = threading.Lock()  # dlib objects are not documented thread-safe
+        self.lock = threading.Lock()  # the predictor and encoder: dlib objects are not documented thread-safe
+        self._idle_detectors: list[Any] = [dlib.get_frontal_face_detector()]
+        self._detectors_lock = threading.Lock()
+
+    @contextmanager
+    def detector(self) -> Iterator[Any]:
+        """A face detector no other thread is running. One detector object keeps scratch state, so it never
+        runs in two threads at once; two objects do run in parallel (dlib releases the GIL while it scans).
+        A busy pool grows by one (~0.5 s to build), so it holds as many as ever ran at the same time."""
+        with self._detectors_lock:
+            detector = self._idle_detectors.pop() if self._idle_detectors else None
+        if detector is None:
+            detector = self.dlib.get_frontal_face_detector()
+        try:
+            yield detector
+        finally:
+            with self._detectors_lock:
+                self._idle_detectors.append(detector)
 
 
 _models: _Models | None = None
@@ -186,8 +208,8 @@ def _detect(rgb: np.ndarray, detect_width: int, min_score: float) -> list[FaceBo
     if w > detect_width:
         small = _resize(rgb, detect_width)
         scale = w / detect_width
-    with models.lock:
-        rects, scores, _ = models.detector.run(np.ascontiguousarray(small), DETECT_UPSAMPLE, min_score)
+    with models.detector() as detector:
+        rects, scores, _ = detector.run(np.ascontiguousarray(small), DETECT_UPSAMPLE, min_score)
     boxes = [
         FaceBox(
             max(0.0, r.left() * scale), max(0.0, r.top() * scale), min(float(w), r.right() * scale),
@@ -196,6 +218,30 @@ def _detect(rgb: np.ndarray, detect_width: int, min_score: float) -> list[FaceBo
         for r, s in zip(rects, scores)
     ]
     return sorted(boxes, key=lambda b: -b.width * b.height)
+
+
+def detect_faces_in(frames: Sequence[np.ndarray], *, detect_width: int = DETECT_WIDTH,
+                    min_score: float = DETECT_MIN_SCORE) -> list[list[FaceBox]]:
+    """`detect_faces` of each frame, DETECT_THREADS frames at a time (the same boxes, in input order).
+
+    The caller waits in short polls, so a signal for the calling thread (the clip-limit watchdog's
+    interrupt) is handled at once; detections already started then finish in the background."""
+    if len(frames) < 2:
+        return [detect_faces(rgb, detect_width=detect_width, min_score=min_score) for rgb in frames]
+    pool = ThreadPoolExecutor(max_workers=DETECT_THREADS, thread_name_prefix="face-detect")
+    try:
+        futures = [pool.submit(detect_faces, rgb, detect_width=detect_width, min_score=min_score) for rgb in frames]
+        found: list[list[FaceBox]] = []
+        for future in futures:
+            while True:
+                try:
+                    found.append(future.result(timeout=DETECT_POLL_S))
+                    break
+                except FutureTimeout:
+                    continue
+        return found
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def landmarks_for(rgb: np.ndarray, box: FaceBox) -> np.ndarray:
@@ -235,4 +281,7 @@ def identity_similarity(distance: float) -> float:
 def faces_for_frames(frames: list[tuple[int, np.ndarray]], *, embed: bool = True) -> dict[int, list[Face]]:
     """Faces (with landmarks and embeddings) of each (key, RGB frame), keyed like the input; frames without
     a face map to an empty list, so "analysed, nothing found" differs from "not analysed"."""
+    # Read-only frames keep their detections in the cache, so the detection (the costly step) runs on
+    # several threads first and the analysis below finds it there.
+    detect_faces_in([rgb for _, rgb in frames if not rgb.flags.writeable])
     return {key: analyse_faces(rgb, embed=embed) for key, rgb in frames}

@@ -76,3 +76,16 @@ def test_mouth_opening_varies_while_singing() -> None:
     frames = music_video_frames(SINGER_TIMES_S)
     openings = [analyse_faces(f, embed=False)[0].mouth_opening for f in frames]
     assert max(openings) - min(openings) > 0.05  # open on some syllables, near closed on others
+
+
+def test_detection_on_several_threads_finds_what_one_thread_finds() -> None:
+    # detect_faces_in runs frames on DETECT_THREADS threads, each with a detector of its own from the pool
+    # (one dlib detector object must not scan in two threads at once): the same boxes, in input order.
+    from scoring.engine.faces import detect_faces_in
+
+    faceless = skdata.coffee()
+    frames = [astronaut(), faceless, np.ascontiguousarray(astronaut()[:, ::-1]), faceless, astronaut()]
+    one_by_one = [detect_faces(frame) for frame in frames]
+    together = detect_faces_in(frames)
+    assert [bool(boxes) for boxes in together] == [True, False, True, False, True]
+    assert together == one_by_one

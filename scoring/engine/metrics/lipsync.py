@@ -18,7 +18,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from ..decode import SAMPLE_MAX_WIDTH, DecodedClip
-from ..faces import FaceBox, detect_faces, landmarks_for, mouth_opening
+from ..faces import FaceBox, detect_faces_in, landmarks_for, mouth_opening
 from ..probe import open_container
 from ..speech import mono
 from .base import MetricValue, linear_map, measured, not_measured
@@ -152,9 +152,12 @@ def _track_span(
     n = len(frames)
     times = np.array([t for t, _ in frames], dtype=np.float64)
     tracks: list[_Track] = []
+    # The detections first, several frames at a time; then follow the faces frame by frame, in order.
+    detected = detect_faces_in([rgb for _, rgb in frames[::detect_every]],
+                               **({} if detect_width is None else {"detect_width": detect_width}))
     for i, (_, rgb) in enumerate(frames):
         if i % detect_every == 0:
-            _match(tracks, detect_faces(rgb) if detect_width is None else detect_faces(rgb, detect_width=detect_width), i, n)
+            _match(tracks, detected[i // detect_every], i, n)
         for track in tracks:
             if i - track.last_seen > 2 * detect_every:
                 continue  # lost: not re-measured until a detection picks it up again
@@ -423,8 +426,8 @@ def search_face_shots(
             unseen.append(min(inside, key=lambda s: abs(s.time_s - (s0 + s1) / 2.0)))
     if len(unseen) > limit:
         unseen = [unseen[k] for k in np.linspace(0, len(unseen) - 1, limit).round().astype(int)]
-    found = [s.time_s for s in unseen if detect_faces(s.rgb, detect_width=POOL_DETECT_WIDTH)]
-    return found, len(unseen)
+    detected = detect_faces_in([s.rgb for s in unseen], detect_width=POOL_DETECT_WIDTH)
+    return [s.time_s for s, boxes in zip(unseen, detected) if boxes], len(unseen)
 
 
 def best_shot_tracks(span_tracks: list[SpanTracks]) -> list[MouthTrack]:

@@ -263,6 +263,9 @@ def camera_scale_metric(
     from .video import FACES_PER_SHOT, shot_samples
 
     per_shot = shot_samples(decoded, seg, FACES_PER_SHOT)
+    # Detected several at a time up front (read-only samples keep their detections in faces' cache).
+    judged = [j for i, j in enumerate(seg.alignment) if j is not None and script.shots[i].shot_scale in SHOT_SCALES]
+    faces.detect_faces_in([s.rgb for j in judged for s in per_shot[j] if not s.rgb.flags.writeable])
     rows = []
     for i, j in enumerate(seg.alignment):
         scripted = script.shots[i].shot_scale
