@@ -29,7 +29,7 @@ from .versions import package_version
 
 DETECT_WIDTH = 480  # px: detection input width (the decoder's samples are at most this wide)
 DETECT_UPSAMPLE = 1
-DETECT_THREADS = 2  # frames detected at the same time by detect_faces_in (this machine has 2 cores)
+DETECT_THREADS = 2  # frames detected at the same time by detect_faces_in: the two cores the engine's lanes use
 DETECT_POLL_S = 0.05
 DETECT_MIN_SCORE = 0.1  # HOG+SVM margin; below it the detector's false alarms (textures, patches) dominate
 SAME_PERSON_DISTANCE = 0.6  # dlib's documented decision threshold on the 128-d embedding distance

@@ -18,7 +18,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from ..decode import SAMPLE_MAX_WIDTH, DecodedClip
-from ..faces import FaceBox, detect_faces_in, landmarks_for, mouth_opening
+from ..faces import DETECT_WIDTH, FaceBox, detect_faces_in, landmarks_for, mouth_opening
 from ..probe import open_container
 from ..speech import mono
 from .base import MetricValue, linear_map, measured, not_measured
@@ -154,7 +154,7 @@ def _track_span(
     tracks: list[_Track] = []
     # The detections first, several frames at a time; then follow the faces frame by frame, in order.
     detected = detect_faces_in([rgb for _, rgb in frames[::detect_every]],
-                               **({} if detect_width is None else {"detect_width": detect_width}))
+                               detect_width=DETECT_WIDTH if detect_width is None else detect_width)
     for i, (_, rgb) in enumerate(frames):
         if i % detect_every == 0:
             _match(tracks, detected[i // detect_every], i, n)
