@@ -226,10 +226,19 @@ class Tally:
         return f"F1 {self.f1:.3f} (P {p:.3f}, R {r:.3f}; {kinds}; {self.detected} detected, {self.truth} true)"
 
 
-def _our_frames(path: Path, fps: float) -> tuple[list[int], float]:
+def _scripted_shots(clip: HeldOutClip) -> list[tuple[float, float]]:
+    """(start_s, end_s) of every shot as a script would list them: a shot starts at its boundary frame."""
+    starts = [0.0] + [frame / clip.fps for frame in clip.boundary_frames]
+    return list(zip(starts, starts[1:] + [clip.frame_count / clip.fps]))
+
+
+def _our_frames(path: Path, fps: float, scripted: list[tuple[float, float]] | None = None) -> tuple[list[int], float]:
+    """(boundary frames, seconds of segmentation) of the engine's DSP segmenter; with `scripted`, its
+    correction loop compares the detected shots with the script's count, as the scoring pipeline does."""
     decoded = decode_clip(path, keep_small_rgb=False, with_audio=False)
     started = time.perf_counter()
-    result = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
+    result = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s,
+                     scripted_shots=scripted, script_duration_s=scripted[-1][1] if scripted else None)
     seconds = time.perf_counter() - started
     return [int(round(t * fps)) for t in result.boundaries_s], seconds
 
@@ -245,6 +254,9 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     parser.add_argument("--no-peer", action="store_true", help="leave out PySceneDetect")
     parser.add_argument("--no-source", action="store_true", help="leave out the unspliced source")
     parser.add_argument("--verbose", action="store_true", help="list every miss and false boundary")
+    parser.add_argument("--with-script", action="store_true",
+                        help="give the segmenter each clip's script (its shots, hence their count) as the scoring "
+                             "pipeline does, so the correction loop can merge or split; without it, detection alone")
     parser.add_argument("--seed-offset", type=int, default=0,
                         help="add this to every clip's seed: the same settings on other footage splices "
                              "(e.g. 100, 200; cached apart from the default set)")
@@ -265,9 +277,10 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     ours, peer = Tally(), Tally()
     by_length: dict[str, list[int]] = {}
     detect_s = 0.0
-    out(f"== held-out spliced real footage: {len(clips)} clips, ±{TOLERANCE_FRAMES} frames, gradual 6-30 frames ==")
+    out(f"== held-out spliced real footage: {len(clips)} clips, ±{TOLERANCE_FRAMES} frames, gradual 6-30 frames"
+        f"{', with each clip script (correction loop on)' if args.with_script else ''} ==")
     for clip in clips:
-        found, seconds = _our_frames(clip.path, clip.fps)
+        found, seconds = _our_frames(clip.path, clip.fps, _scripted_shots(clip) if args.with_script else None)
         detect_s += seconds
         one = Tally()
         false = one.add(clip.boundary_frames, clip.kinds, found)

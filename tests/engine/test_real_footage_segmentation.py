@@ -143,3 +143,12 @@ def test_dissolves_between_alike_shots_and_the_first_shot(source: Path, tmp_path
     assert counts.f1 >= 0.94, counts.line()
     first = min(round(t * clip.fps) for t in evidence["boundaries_s"])
     assert first >= clip.boundary_frames[0] - 2, (first, clip.boundary_frames[:2])
+
+
+def test_the_held_out_bench_scripts_each_clip_by_its_true_boundaries() -> None:
+    # `segmentation_heldout --with-script` hands the segmenter a script whose shots start at the clip's
+    # boundary frames, so the correction loop has the true shot count, as in the scoring pipeline.
+    from scoring.bench.segmentation_heldout import HeldOutClip, _scripted_shots
+
+    clip = HeldOutClip(Path("unused.mp4"), 25.0, 250, (50, 120, 200), ("cut", "dissolve", "wipe"), (0, 12, 9))
+    assert _scripted_shots(clip) == [(0.0, 2.0), (2.0, 4.8), (4.8, 8.0), (8.0, 10.0)]
