@@ -132,8 +132,8 @@ class EngineCopy:
         importlib.invalidate_caches()
         return cls(engine_dir, *(importlib.import_module(f"{package}.{name}") for name in ("pipeline", "config", "script")))
 
-    def score_dsp(self, path: Path, script: PromptScript, *, expert: bool = False) -> float:
-        """Seconds of the copy's full scoring (its own `timings["total"]`), the DSP path unless `expert`."""
+    def scoring_seconds(self, path: Path, script: PromptScript, *, expert: bool = False) -> float:
+        """Seconds of the copy's full scoring of the clip (its own `timings["total"]`), the DSP path unless `expert`."""
         own_script = self.script.prompt_from_dict(script.to_dict())
         result = self.pipeline.score_clip(path, own_script, config=self.config.EngineConfig(use_expert_models=expert))
         return float(result.timings["total"])
@@ -275,15 +275,15 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     other = EngineCopy.load(args.against) if args.against is not None else None
     other_runs: list[float] = []
     if other is not None:
-        other.score_dsp(clip.path, script)  # its first run pays its lazy imports, like ours below
+        other.scoring_seconds(clip.path, script)  # its first run pays its lazy imports, like ours below
         score_clip(clip.path, script, config=EngineConfig(use_expert_models=False))
     for round_index in range(repeat):
         decode_runs.append(pyav_decode_only(clip.path))
         if other is not None and round_index % 2 == 0:  # either version goes first in alternate rounds
-            other_runs.append(other.score_dsp(clip.path, script))
+            other_runs.append(other.scoring_seconds(clip.path, script))
         scoring_runs.append(score_clip(clip.path, script, config=EngineConfig(use_expert_models=False)))
         if other is not None and round_index % 2 == 1:
-            other_runs.append(other.score_dsp(clip.path, script))
+            other_runs.append(other.scoring_seconds(clip.path, script))
         found, seconds = our_boundaries(clip.path, expert=False, scripted=None, duration=None)
         ours_runs.append((seconds, LAST_SEGMENT_S[0]))
         peer_found, seconds = pyscenedetect_boundaries(clip.path)
@@ -319,8 +319,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         out("  stages: " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items() if k != "total"))
         if other is not None:
             # One run each, this engine's above first: the copy's models load (and its first run is paid) here.
-            other.score_dsp(clip.path, script, expert=True)
-            theirs = other.score_dsp(clip.path, script, expert=True)
+            other.scoring_seconds(clip.path, script, expert=True)
+            theirs = other.scoring_seconds(clip.path, script, expert=True)
             ours = score_clip(clip.path, script, config=EngineConfig(use_expert_models=True)).timings["total"]
             out(f"full scoring, expert models, then the engine at {other.directory} and this one again: "
                 f"{theirs:.2f} s and {ours:.2f} s = {ours / theirs:.2f}x")

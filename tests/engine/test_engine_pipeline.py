@@ -128,6 +128,6 @@ def test_the_bench_times_another_engine_version_beside_this_one(synth, make_scri
     second = EngineCopy.load(Path(engine.__file__).parent)
     assert first.pipeline.__name__.startswith("engine_copy_") and first.pipeline is not second.pipeline
     assert first.pipeline.score_clip is not score_clip
-    assert first.score_dsp(Path(clip.path), script) > 0.0
+    assert first.scoring_seconds(Path(clip.path), script) > 0.0
     with pytest.raises(SystemExit, match="not an engine directory"):
         EngineCopy.load(tmp_path)

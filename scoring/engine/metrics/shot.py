@@ -263,17 +263,15 @@ def camera_scale_metric(
     from .video import FACES_PER_SHOT, shot_samples
 
     per_shot = shot_samples(decoded, seg, FACES_PER_SHOT)
+    judged = [(i, j) for i, j in enumerate(seg.alignment) if j is not None and script.shots[i].shot_scale in SHOT_SCALES]
     # Detected several at a time up front (read-only samples keep their detections in faces' cache).
-    judged = [j for i, j in enumerate(seg.alignment) if j is not None and script.shots[i].shot_scale in SHOT_SCALES]
-    faces.detect_faces_in([s.rgb for j in judged for s in per_shot[j] if not s.rgb.flags.writeable])
+    faces.detect_faces_in([s.rgb for _, j in judged for s in per_shot[j] if not s.rgb.flags.writeable])
     rows = []
-    for i, j in enumerate(seg.alignment):
+    for i, j in judged:
         scripted = script.shots[i].shot_scale
-        if j is None or scripted not in SHOT_SCALES:
-            continue
         # Up to FACES_PER_SHOT frames a shot outside transitions: on clips of up to MAX_FACE_FRAMES /
         # FACES_PER_SHOT shots the very frames the pipeline's face analysis ran on (video.face_frames), so
-        # faces.detect_faces answers from its cache; on longer clips the rest are detected here.
+        # faces.detect_faces answers from its cache; on longer clips the rest were detected just above.
         inside = per_shot[j]
         heights = [boxes[0].height_fraction for s in inside if (boxes := faces.detect_faces(s.rgb))]
         if not heights:
