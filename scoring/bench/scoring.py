@@ -12,6 +12,7 @@ Kept out of scoring/engine because it imports scenedetect (the `bench` extra).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import json
 import shutil
@@ -28,7 +29,7 @@ from typing import Any
 import av
 import numpy as np
 
-from scoring.bench.real_footage import SplicedClip, default_cache_dir, splice_real_footage
+from scoring.bench.real_footage import SplicedClip, default_cache_dir, splice_real_footage, written_atomically
 from scoring.engine.config import EngineConfig
 from scoring.engine.decode import decode_clip
 from scoring.engine.pipeline import ClipResult, score_clip
@@ -204,11 +205,13 @@ def _cached_splice(path: Path, **options: Any) -> SplicedClip:
         return SplicedClip(path=path, fps=data["fps"], frame_count=data["frame_count"],
                            boundary_frames=tuple(data["boundary_frames"]), kinds=tuple(data["kinds"]),
                            size=tuple(data["size"]), source_ranges=tuple(tuple(r) for r in data["source_ranges"]))
-    clip = splice_real_footage(path, **options)
-    truth_path.write_text(json.dumps({
-        "fps": clip.fps, "frame_count": clip.frame_count, "boundary_frames": list(clip.boundary_frames),
-        "kinds": list(clip.kinds), "size": list(clip.size), "source_ranges": [list(r) for r in clip.source_ranges],
-    }))
+    with written_atomically(path) as partial:
+        clip = dataclasses.replace(splice_real_footage(partial, **options), path=path)
+    with written_atomically(truth_path) as partial:
+        partial.write_text(json.dumps({
+            "fps": clip.fps, "frame_count": clip.frame_count, "boundary_frames": list(clip.boundary_frames),
+            "kinds": list(clip.kinds), "size": list(clip.size), "source_ranges": [list(r) for r in clip.source_ranges],
+        }))
     return clip
 
 

@@ -36,6 +36,7 @@ from scoring.bench.real_footage import (
     _decode_source,
     _plan,
     default_cache_dir,
+    written_atomically,
     real_footage_path,
 )
 from scoring.engine.decode import decode_clip
@@ -178,10 +179,12 @@ def held_out_clips(cache: Path, specs: Sequence[HeldOutSpec] = HELD_OUT) -> list
             clips.append(HeldOutClip(path, data["fps"], data["frame_count"], tuple(data["boundary_frames"]),
                                      tuple(data["kinds"]), tuple(data["lengths"])))
             continue
-        clip = splice_held_out(spec, path)
-        truth.write_text(json.dumps({"fps": clip.fps, "frame_count": clip.frame_count,
-                                     "boundary_frames": list(clip.boundary_frames), "kinds": list(clip.kinds),
-                                     "lengths": list(clip.lengths)}))
+        with written_atomically(path) as partial:
+            clip = replace(splice_held_out(spec, partial), path=path)
+        with written_atomically(truth) as partial:
+            partial.write_text(json.dumps({"fps": clip.fps, "frame_count": clip.frame_count,
+                                           "boundary_frames": list(clip.boundary_frames), "kinds": list(clip.kinds),
+                                           "lengths": list(clip.lengths)}))
         clips.append(clip)
     return clips
 
