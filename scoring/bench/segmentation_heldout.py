@@ -235,15 +235,18 @@ def _scripted_shots(clip: HeldOutClip) -> list[tuple[float, float]]:
     return list(zip(starts, starts[1:] + [clip.frame_count / clip.fps]))
 
 
-def _our_frames(path: Path, fps: float, scripted: list[tuple[float, float]] | None = None) -> tuple[list[int], float]:
-    """(boundary frames, seconds of segmentation) of the engine's DSP segmenter; with `scripted`, its
-    correction loop compares the detected shots with the script's count, as the scoring pipeline does."""
+def _our_frames(
+    path: Path, fps: float, scripted: list[tuple[float, float]] | None = None
+) -> tuple[list[int], float, int]:
+    """(boundary frames, seconds of segmentation, scripted shots matched by a detected one) of the engine's
+    DSP segmenter; with `scripted`, its correction loop compares the detected shots with the script's count
+    and the shots are aligned to the script, as the scoring pipeline does (0 matched without a script)."""
     decoded = decode_clip(path, keep_small_rgb=False, with_audio=False)
     started = time.perf_counter()
     result = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s,
                      scripted_shots=scripted, script_duration_s=scripted[-1][1] if scripted else None)
     seconds = time.perf_counter() - started
-    return [int(round(t * fps)) for t in result.boundaries_s], seconds
+    return [int(round(t * fps)) for t in result.boundaries_s], seconds, result.valid_shot_count if scripted else 0
 
 
 def _length_band(length: int) -> str:
@@ -280,11 +283,15 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     ours, peer = Tally(), Tally()
     by_length: dict[str, list[int]] = {}
     detect_s = 0.0
+    matched_shots = scripted_shots = 0
     out(f"== held-out spliced real footage: {len(clips)} clips, ±{TOLERANCE_FRAMES} frames, gradual 6-30 frames"
         f"{', with each clip script (correction loop on)' if args.with_script else ''} ==")
     for clip in clips:
-        found, seconds = _our_frames(clip.path, clip.fps, _scripted_shots(clip) if args.with_script else None)
+        script = _scripted_shots(clip) if args.with_script else None
+        found, seconds, matched = _our_frames(clip.path, clip.fps, script)
         detect_s += seconds
+        matched_shots += matched
+        scripted_shots += len(script or [])
         one = Tally()
         false = one.add(clip.boundary_frames, clip.kinds, found)
         ours.add(clip.boundary_frames, clip.kinds, found)
@@ -295,7 +302,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
             entry = by_length.setdefault(_length_band(length), [0, 0])
             entry[0] += hit
             entry[1] += 1
-        out(f"{clip.path.stem:20s} ours {one.line()}")
+        shots = f"; scripted shots matched {matched}/{len(script)}" if script else ""
+        out(f"{clip.path.stem:20s} ours {one.line()}{shots}")
         if args.verbose:
             misses = [(f, k, n) for f, k, n in zip(clip.boundary_frames, clip.kinds, clip.lengths)
                       if not any(abs(x - f) <= TOLERANCE_FRAMES for x in found)]
@@ -305,13 +313,15 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
             times, _ = pyscenedetect_boundaries(clip.path)
             peer.add(clip.boundary_frames, clip.kinds, [int(round(t * clip.fps)) for t in times])
     out(f"{'total':20s} ours {ours.line()}  (detection {detect_s:.2f} s)")
+    if args.with_script:
+        out(f"  scripted shots matched by a detected shot (shot completion, IoU >= 0.2): {matched_shots}/{scripted_shots}")
     out("  gradual recall by length: " + ", ".join(f"{k} frames {m}/{t}" for k, (m, t) in sorted(by_length.items())))
     if peer_ok:
         out(f"{'total':20s} PySceneDetect {peer.line()}")
     if not args.no_source:
         out("")
         out(f"== the unspliced source ({real_footage_path().name}: camera motion, dancing, stage lights) ==")
-        found, seconds = _our_frames(real_footage_path(), SOURCE_FPS)
+        found, seconds, _ = _our_frames(real_footage_path(), SOURCE_FPS)
         source = Tally()
         false = source.add(SOURCE_BOUNDARIES, ["cut"] * len(SOURCE_BOUNDARIES), found)
         out(f"ours {source.line()}  (detection {seconds:.2f} s); false boundaries at frames {false}")

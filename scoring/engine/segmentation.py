@@ -123,11 +123,14 @@ WIPE_MATCH = 0.8  # halfway, each outer part of the frame differs from its own e
 # (measured: wipes between shots with motion up to ~0.7; an object crossing an unchanged backdrop far more)
 WIPE_REACH = 3  # frames: the fitted edge crosses the middle of the frame no further than this outside the sweep
 # --- candidates and corrections ---------------------------------------------------------------
+SUB_THRESHOLD_MAX_STRENGTH = 0.99  # a sub-threshold candidate's strength stays under its threshold
 WEAK_FRACTION = 0.4  # peaks above this fraction of their threshold are kept as sub-threshold candidates
 MIN_SHOT_S = 0.25  # two boundaries closer than this: keep the stronger
 MERGE_MAX_CONFIDENCE = (0.6, 0.67)  # per round: only boundaries weaker than this (strength < 1.5, < 2) merge
 SPLIT_MIN_CONFIDENCE = (0.3, 0.2)  # per round: only sub-threshold peaks at least this strong may split
 MAX_ROUNDS = 2
+SPLIT_SCRIPT_MARGIN_S = 0.5  # a scripted shot change this far inside a detected shot: it swallowed a boundary
+SPLIT_SCRIPT_REACH_S = 1.0  # ...which is split only at a peak this near that change (in-shot motion elsewhere)
 MIN_ALIGN_IOU = 0.2  # a detected shot overlapping a scripted shot less than this does not realise it
 
 
@@ -629,15 +632,20 @@ def _straight_mix(
     cut_frames: Sequence[int],
     spectra: np.ndarray,
 ) -> MixFit | None:
-    """The best straight mix around `centre` (`_best_straight_mix`) if it explains the frames clearly
-    better than in-shot motion ever did (ratio <= STRAIGHT_MIX_MAX_RATIO), or less clearly (up to
-    STRAIGHT_MIX_LOOSE_RATIO) with the picture energy of a mix, and its ends are different pictures; None
-    otherwise. Shots of one film often share tones and framing, and their motion sets the
-    thresholds, so a 12-frame dissolve between them can fail the end-difference checks or stay below its
-    threshold while its frames are still plainly a mix. `energy`: `picture_energy` of every frame."""
+    """The best straight mix around `centre` (`_best_straight_mix`) if `_is_dissolve_mix`; None otherwise.
+    Shots of one film often share tones and framing, and their motion sets the thresholds, so a 12-frame
+    dissolve between them can fail the end-difference checks or stay below its threshold while its frames
+    are still plainly a mix. `energy`: `picture_energy` of every frame."""
     best = _best_straight_mix(g, centre, cut_frames)
-    if best is None or best.ratio > STRAIGHT_MIX_LOOSE_RATIO:
-        return None
+    return best if best is not None and _is_dissolve_mix(g, energy, best, spectra) else None
+
+
+def _is_dissolve_mix(g: np.ndarray, energy: tuple[np.ndarray, np.ndarray], best: MixFit, spectra: np.ndarray) -> bool:
+    """Whether a straight mix explains the frames clearly better than in-shot motion ever did (ratio <=
+    STRAIGHT_MIX_MAX_RATIO), or less clearly (up to STRAIGHT_MIX_LOOSE_RATIO) with the picture energy of a
+    mix, and its ends are different pictures."""
+    if best.ratio > STRAIGHT_MIX_LOOSE_RATIO:
+        return False
     # Half mixed, two pictures hold less contrast and structure than either (a 50/50 mix of pictures of
     # correlation r holds (1 + r) / 2 of their variance); smooth pictures moving, which a straight mix also
     # fits, hold as much or more (synthetic demo shots: 0.87 and up, dissolves of real footage: 0.50-0.85).
@@ -650,20 +658,23 @@ def _straight_mix(
         # A looser fit: the half-mixed frames must hold clearly less than the ends, and be no sharper than
         # the ends' own 50/50 mix (a picture darkening or moving stays sharp; two pictures mixed do not).
         if held > STRAIGHT_MIX_LOOSE_ENERGY:
-            return None
+            return False
         _, ends_mixed = picture_energy(0.5 * (g[best.first] + g[best.last])[None])
         gradient = energy[1]
         if 0.5 * float(gradient[half[0]] + gradient[half[1]]) > STRAIGHT_MIX_LOOSE_GRADIENT * float(ends_mixed[0]):
-            return None
+            return False
     elif held > STRAIGHT_MIX_MAX_ENERGY:
-        return None
-    # Not the same picture brighter (a light ramping), not an object fading in over an unchanged frame.
+        return False
+    return _different_pictures(g, best, spectra)
+
+
+def _different_pictures(g: np.ndarray, best: MixFit, spectra: np.ndarray) -> bool:
+    """The mix's ends are not the same picture brighter (a light ramping, a flash dying away), nor one
+    picture with an object fading in or out."""
     shape = change_shape(
         g, best.first, best.last, [(best.first - 2, best.first - 1), (best.last + 1, best.last + 2)], spectra
     )
-    if shape.correlation >= CUT_MAX_CORRELATION or shape.unchanged_share >= GRADUAL_MAX_UNCHANGED:
-        return None
-    return best
+    return shape.correlation < CUT_MAX_CORRELATION and shape.unchanged_share < GRADUAL_MAX_UNCHANGED
 
 
 def _as_straight_mix(
@@ -675,16 +686,23 @@ def _as_straight_mix(
     timestamps_s: np.ndarray,
     spectra: np.ndarray,
 ) -> list[Boundary]:
-    """[an accepted dissolve] where `_straight_mix` finds one around a DK bump that still reaches
-    DISSOLVE_MIN_STRENGTH and is no dip through black (a fade has its own test), placed where the mix is
-    half done (cut convention: the first frame more than half new); [] otherwise."""
+    """[an accepted dissolve] where `_is_dissolve_mix` holds for the best straight mix around a DK bump that
+    still reaches DISSOLVE_MIN_STRENGTH and is no dip through black (a fade has its own test), placed where
+    the mix is half done (cut convention: the first frame more than half new); [a sub-threshold candidate]
+    there when the mix fits better than most motion but not enough (the correction loop may split at it);
+    [] otherwise."""
     if black or span.peak < DISSOLVE_MIN_STRENGTH:
         return []
-    fit = _straight_mix(g, energy, span.centre, cut_frames, spectra)
+    fit = _best_straight_mix(g, span.centre, cut_frames)
     if fit is None:
         return []
     strength = STRAIGHT_MIX_MAX_RATIO / max(fit.ratio, 1e-6)
-    return [_gradual(timestamps_s, fit.half_point + 0.5, strength, fit.first + 1, fit.last - 1)]
+    if _is_dissolve_mix(g, energy, fit, spectra):
+        return [_gradual(timestamps_s, fit.half_point + 0.5, strength, fit.first + 1, fit.last - 1)]
+    if fit.ratio <= STRAIGHT_MIX_MOTION_RATIO and _different_pictures(g, fit, spectra):
+        weak = min(SUB_THRESHOLD_MAX_STRENGTH, span.peak * strength)
+        return [_gradual(timestamps_s, fit.half_point + 0.5, weak, fit.first + 1, fit.last - 1, accepted=False)]
+    return []
 
 
 def _gradual(
@@ -1112,12 +1130,18 @@ def correct_boundaries(
     timestamps_s: np.ndarray,
     duration_s: float,
     fps: float,
+    scripted_changes_s: Sequence[float] = (),
 ) -> tuple[list[Boundary], list[Correction]]:
     """Compare the detected shot count with the script and merge or split, at most MAX_ROUNDS rounds.
 
     Too many shots: merge (drop) the weakest boundaries, only those below the round's confidence
     ceiling, since a strong cut is a real extra shot the model made. Too few: split the longest shot
-    that holds a sub-threshold peak at its strongest such peak. Each change is recorded with its reason.
+    that holds a sub-threshold peak at its strongest such peak; longest first by the script when its shot
+    changes (`scripted_changes_s`, scaled to the clip) are given: a shot that runs across scripted changes
+    (more than SPLIT_SCRIPT_MARGIN_S inside it) swallowed a boundary, whatever its length in seconds: it
+    is split at its strongest peak within SPLIT_SCRIPT_REACH_S of such a change, and a shot that runs
+    across none is not split.
+    Each change is recorded with its reason.
     """
     boundaries = sorted((b for b in candidates if b.accepted), key=lambda b: b.time_s)
     corrections: list[Correction] = []
@@ -1158,10 +1182,24 @@ def correct_boundaries(
             while made < deficit and pool:
                 shots = shots_from_boundaries(boundaries, timestamps_s, duration_s)
                 choice: Boundary | None = None
-                for shot in sorted(shots, key=lambda s: s.duration_s, reverse=True):
+
+                def scripted_inside(shot: DetectedShot) -> int:
+                    return sum(
+                        shot.start_s + SPLIT_SCRIPT_MARGIN_S < t < shot.end_s - SPLIT_SCRIPT_MARGIN_S
+                        for t in scripted_changes_s
+                    )
+
+                ranked = sorted(shots, key=lambda s: (scripted_inside(s), s.duration_s), reverse=True)
+                if scripted_changes_s:  # a shot the script does not change inside is whole: not split
+                    ranked = [shot for shot in ranked if scripted_inside(shot) > 0]
+                for shot in ranked:
                     inside = [
                         c for c in pool
                         if shot.start_s + min_gap <= c.time_s <= shot.end_s - min_gap
+                        and (not scripted_changes_s or any(
+                            abs(c.time_s - t) <= SPLIT_SCRIPT_REACH_S for t in scripted_changes_s
+                            if shot.start_s + SPLIT_SCRIPT_MARGIN_S < t < shot.end_s - SPLIT_SCRIPT_MARGIN_S
+                        ))
                     ]
                     if inside:
                         choice = max(inside, key=lambda c: c.confidence)
@@ -1176,7 +1214,8 @@ def correct_boundaries(
                 corrections.append(
                     Correction(rnd, "split", choice.time_s, choice.frame, choice.confidence,
                                f"detected {detected} shots, script has {scripted_count}: split the longest shot "
-                               f"with a sub-threshold peak ({longest.start_s:.2f}-{longest.end_s:.2f} s) at its "
+                               f"with a sub-threshold peak ({longest.start_s:.2f}-{longest.end_s:.2f} s"
+                               f"{_scripted_note(scripted_inside(longest))}) at its "
                                f"strongest {choice.kind} peak, {choice.time_s:.2f} s "
                                f"(confidence {choice.confidence:.2f})")
                 )
@@ -1184,9 +1223,14 @@ def correct_boundaries(
                 corrections.append(
                     Correction(rnd, "none", None, None, None,
                                f"detected {detected} shots, script has {scripted_count}: no sub-threshold peak "
-                               f"with confidence >= {floor:.2f} to split at")
+                               f"with confidence >= {floor:.2f} to split at"
+                               + (" near a scripted shot change inside a detected shot" if scripted_changes_s else ""))
                 )
     return boundaries, corrections
+
+
+def _scripted_note(count: int) -> str:
+    return "" if count == 0 else f", across {count} scripted shot change{'s' if count > 1 else ''}"
 
 
 # --- alignment --------------------------------------------------------------------------------
@@ -1260,7 +1304,9 @@ def segment(
         if transnet_available():
             candidates, review = review_candidates(candidates, doubtful, small_rgb, fps)
     scripted_count = len(scripted_shots) if scripted_shots else None
-    boundaries, corrections = correct_boundaries(candidates, scripted_count, timestamps_s, duration_s, fps)
+    scale = duration_s / script_duration_s if script_duration_s and script_duration_s > 0 else 1.0
+    changes = [start * scale for start, _ in (scripted_shots or [])[1:]]
+    boundaries, corrections = correct_boundaries(candidates, scripted_count, timestamps_s, duration_s, fps, changes)
     shots = shots_from_boundaries(boundaries, timestamps_s, duration_s)
     result = SegmentationResult(
         raw_candidates=raw,
@@ -1271,7 +1317,6 @@ def segment(
         expert_review=review,
     )
     if scripted_shots:
-        scale = duration_s / script_duration_s if script_duration_s and script_duration_s > 0 else 1.0
         scaled = [(a * scale, b * scale) for a, b in scripted_shots]
         result.alignment, result.alignment_iou = align_shots(scaled, [(s.start_s, s.end_s) for s in shots])
         result.time_scale = scale

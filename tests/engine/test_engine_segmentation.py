@@ -192,6 +192,27 @@ def test_correction_rounds_relax_and_stop_after_two() -> None:
     assert kept == [] and [c.action for c in corrections] == ["none", "none"]
 
 
+def test_the_script_says_which_shot_swallowed_a_boundary() -> None:
+    # Shots 0-1, 1-6 and 6-10 s; the script changes shot at 1, 6 and 8 s: the last shot runs across a
+    # change, so it is split although the middle one is longer, and the middle one, which the script
+    # does not change inside, is never split (its peak is motion).
+    stamps = np.arange(0, 10, 0.04)
+    candidates = [
+        _candidate(1.0, 0.9, True),
+        _candidate(6.0, 0.9, True),
+        _candidate(3.5, 0.48, False),  # the strongest peak, in the longest shot
+        _candidate(7.9, 0.40, False),
+    ]
+    kept, corrections = correct_boundaries(candidates, 5, stamps, 10.0, 25.0, [1.0, 6.0, 8.0, 9.2])
+    assert [b.time_s for b in kept] == [1.0, 6.0, 7.9]
+    assert [(c.round, c.action, c.time_s) for c in corrections] == [(1, "split", 7.9), (2, "none", None)]
+    assert "across 2 scripted shot changes" in corrections[0].reason
+    assert "near a scripted shot change inside a detected shot" in corrections[1].reason
+    # Without the script's times, the longest shot goes first.
+    kept, _ = correct_boundaries(candidates, 4, stamps, 10.0, 25.0)
+    assert [b.time_s for b in kept] == [1.0, 3.5, 6.0]
+
+
 # --- alignment --------------------------------------------------------------------------------
 
 
