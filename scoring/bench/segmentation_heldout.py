@@ -36,8 +36,8 @@ from scoring.bench.real_footage import (
     _decode_source,
     _plan,
     default_cache_dir,
-    written_atomically,
     real_footage_path,
+    written_atomically,
 )
 from scoring.engine.decode import decode_clip
 from scoring.engine.segmentation import segment
