@@ -130,7 +130,7 @@ MERGE_MAX_CONFIDENCE = (0.6, 0.67)  # per round: only boundaries weaker than thi
 SPLIT_MIN_CONFIDENCE = (0.3, 0.2)  # per round: only sub-threshold peaks at least this strong may split
 MAX_ROUNDS = 2
 SPLIT_SCRIPT_MARGIN_S = 0.5  # a scripted shot change this far inside a detected shot: it swallowed a boundary
-SPLIT_SCRIPT_REACH_S = 1.0  # ...which is split only at a peak this near that change (in-shot motion elsewhere)
+SPLIT_SCRIPT_REACH_S = 0.5  # ...which is split only at a peak this near that change (in-shot motion elsewhere)
 MIN_ALIGN_IOU = 0.2  # a detected shot overlapping a scripted shot less than this does not realise it
 
 
