@@ -187,7 +187,7 @@ def test_a_looser_straight_mix_counts_when_the_picture_energy_agrees(source: Pat
     """Dissolves between shots that move during them fit a straight mix of their ends less well (ratio
     0.64-0.76) than the strict bar, so the picture energy decides: the half-mixed frames hold less than the
     ends, and no more gradient energy than a 50/50 mix of the ends would. Seed 904: the dissolve at frame 170
-    (ratio 0.69) is found that way, and so is every other one of its 10; the music video's closing fade-out
+    (ratio 0.71) is found that way, and so is every other one of its 10; the music video's closing fade-out
     (the singer darkening while he sways, source frames 5241-5254) fits a mix as well (0.67) and holds as
     little, but its frames stay as sharp as a picture in motion: not a dissolve."""
     clip = splice_real_footage(tmp_path / "moving.mp4", shots=40, seed=904, source=source)
