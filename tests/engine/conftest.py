@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +89,18 @@ def _tone_with_hiss(level: float) -> Callable[[float], np.ndarray]:
     return build
 
 
-for _offset in (0.0, 0.2, -0.3):
+for _offset in (0.0, 0.2, -0.3, 0.5, 1.0):
     CLIP_SPECS[f"sync_{_offset:+.1f}"] = (
         [S("rocket", 4.0, "pan"), S("coffee", 4.0, "static")],
         {"fps": 25.0, "flashes_s": SYNC_FLASHES, "audio": _clicks(_offset)},
+    )
+# The same five scripted 2 s shots, the later ones left out: the last shot made runs on to the end.
+_FIVE = [S("astronaut", 2.0, "pan"), S("coffee", 2.0, "static"), S("rocket", 2.0, "pan"),
+         S("chelsea", 2.0, "zoom"), S("immunohistochemistry", 2.0, "static")]
+for _made in (5, 4, 3, 2):
+    CLIP_SPECS[f"shots_made_{_made}"] = (
+        _FIVE[: _made - 1] + [replace(_FIVE[_made - 1], duration_s=2.0 * (6 - _made))],
+        {"fps": 25.0},
     )
 for _level in (0.0, 1.0, 2.0, 3.0):
     CLIP_SPECS[f"blur_{_level:g}"] = (_degradation_shots(), {"blur_sigma": _level})
