@@ -1,7 +1,8 @@
 """Graded degradations of the shot and sync dimensions, scored end to end (`score_clip`), rank in order.
 
 The video and audio dimensions have theirs metric by metric (test_vision_quality_ranking.py,
-test_audio_degradations.py); these two are judged on the dimension score itself.
+test_audio_degradations.py), the reference dimension in test_reference_fidelity.py; these two are judged
+on the dimension score itself.
 """
 
 from __future__ import annotations

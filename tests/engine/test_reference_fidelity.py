@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import stats
 from tests.engine.engine_synth import SynthShot, render_frames, write_clip
 from tests.engine.vision_media import SINGER_TIMES_S, astronaut_face_crop, music_video_frames
 
@@ -114,3 +115,31 @@ def test_bad_references_and_absent_ones_say_why(suite_root: Path, clips: dict[st
     assert result.dimensions["reference"] is None and "reference_fidelity" in result.evidence["aggregate"]["missing_dimensions"]
     no_root = score_clip(clips["follows"], _script(REFS), reference_root=None, config=config)
     assert "no reference_root" in no_root.metrics["reference_scene_fidelity"].reason
+
+
+@pytest.mark.parametrize("expert", [True, False], ids=["expert", "dsp"])
+def test_graded_departures_from_the_references_rank_in_order(
+    suite_root: Path, tmp_path: Path, expert: bool
+) -> None:
+    """The referenced subject and scene fade, step by step, into another person and another place (each frame
+    a mix of the two clips above): the reference dimension falls at every step (Spearman -1)."""
+    if expert and not faces_available():
+        pytest.skip("dlib-bin / face-recognition-models not installed")
+    astronaut_shot, _, _ = render_frames([SynthShot("astronaut", 2.0, "static", region=(0.5, 0.35))], 25.0, SIZE)
+    coffee_shot, _, _ = render_frames([SynthShot("coffee", 2.0, "pan")], 25.0, SIZE)
+    rocket_shot, _, _ = render_frames([SynthShot("rocket", 2.0, "pan")], 25.0, SIZE)
+    singer = _still(music_video_frames(SINGER_TIMES_S[:1], width=480)[0])
+    follows = np.stack(astronaut_shot + coffee_shot)
+    ignores = np.stack(singer + rocket_shot)
+    street, _, _ = render_frames([SynthShot("chelsea", 2.0, "static")], 25.0, SIZE)
+    config = EngineConfig(use_expert_models=expert)
+    departures = [0.0, 0.25, 0.5, 0.75, 1.0]
+    scores = []
+    for share in departures:
+        path = tmp_path / f"departed-{share:g}.mp4"
+        mixed = (1.0 - share) * follows + share * ignores
+        write_clip(path, [*mixed, *street], 25.0, audio=None)
+        scores.append(score_clip(path, _script(REFS), reference_root=suite_root, config=config).dimensions["reference"])
+    assert all(s is not None for s in scores), scores
+    assert stats.spearmanr(departures, scores).statistic <= -0.95, scores
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) == len(scores), scores
