@@ -632,18 +632,21 @@ def _straight_mix(
     cut_frames: Sequence[int],
     spectra: np.ndarray,
 ) -> MixFit | None:
-    """The best straight mix around `centre` (`_best_straight_mix`) if `_is_dissolve_mix`; None otherwise.
+    """The best straight mix around `centre` (`_best_straight_mix`) if it is a dissolve's: it fits and holds
+    like a mix (`_mix_fits_and_holds`) between different pictures (`_different_pictures`); None otherwise.
     Shots of one film often share tones and framing, and their motion sets the thresholds, so a 12-frame
     dissolve between them can fail the end-difference checks or stay below its threshold while its frames
     are still plainly a mix. `energy`: `picture_energy` of every frame."""
     best = _best_straight_mix(g, centre, cut_frames)
-    return best if best is not None and _is_dissolve_mix(g, energy, best, spectra) else None
+    if best is None or not _mix_fits_and_holds(g, energy, best) or not _different_pictures(g, best, spectra):
+        return None
+    return best
 
 
-def _is_dissolve_mix(g: np.ndarray, energy: tuple[np.ndarray, np.ndarray], best: MixFit, spectra: np.ndarray) -> bool:
+def _mix_fits_and_holds(g: np.ndarray, energy: tuple[np.ndarray, np.ndarray], best: MixFit) -> bool:
     """Whether a straight mix explains the frames clearly better than in-shot motion ever did (ratio <=
     STRAIGHT_MIX_MAX_RATIO), or less clearly (up to STRAIGHT_MIX_LOOSE_RATIO) with the picture energy of a
-    mix, and its ends are different pictures."""
+    mix. Half of a dissolve's test: its ends must also be different pictures (`_different_pictures`)."""
     if best.ratio > STRAIGHT_MIX_LOOSE_RATIO:
         return False
     # Half mixed, two pictures hold less contrast and structure than either (a 50/50 mix of pictures of
@@ -654,18 +657,15 @@ def _is_dissolve_mix(g: np.ndarray, energy: tuple[np.ndarray, np.ndarray], best:
     held = 0.5 * sum(
         float(e[1] + e[2]) / max(1e-12, float(e[0] + e[3])) for e in (values[frames] for values in energy)
     )
-    if best.ratio > STRAIGHT_MIX_MAX_RATIO:
-        # A looser fit: the half-mixed frames must hold clearly less than the ends, and be no sharper than
-        # the ends' own 50/50 mix (a picture darkening or moving stays sharp; two pictures mixed do not).
-        if held > STRAIGHT_MIX_LOOSE_ENERGY:
-            return False
-        _, ends_mixed = picture_energy(0.5 * (g[best.first] + g[best.last])[None])
-        gradient = energy[1]
-        if 0.5 * float(gradient[half[0]] + gradient[half[1]]) > STRAIGHT_MIX_LOOSE_GRADIENT * float(ends_mixed[0]):
-            return False
-    elif held > STRAIGHT_MIX_MAX_ENERGY:
+    if best.ratio <= STRAIGHT_MIX_MAX_RATIO:
+        return held <= STRAIGHT_MIX_MAX_ENERGY
+    # A looser fit: the half-mixed frames must hold clearly less than the ends, and be no sharper than the
+    # ends' own 50/50 mix (a picture darkening or moving stays sharp; two pictures mixed do not).
+    if held > STRAIGHT_MIX_LOOSE_ENERGY:
         return False
-    return _different_pictures(g, best, spectra)
+    _, ends_mixed = picture_energy(0.5 * (g[best.first] + g[best.last])[None])
+    gradient = energy[1]
+    return 0.5 * float(gradient[half[0]] + gradient[half[1]]) <= STRAIGHT_MIX_LOOSE_GRADIENT * float(ends_mixed[0])
 
 
 def _different_pictures(g: np.ndarray, best: MixFit, spectra: np.ndarray) -> bool:
@@ -686,7 +686,7 @@ def _as_straight_mix(
     timestamps_s: np.ndarray,
     spectra: np.ndarray,
 ) -> list[Boundary]:
-    """[an accepted dissolve] where `_is_dissolve_mix` holds for the best straight mix around a DK bump that
+    """[an accepted dissolve] where `_straight_mix`'s tests hold for the best straight mix around a DK bump that
     still reaches DISSOLVE_MIN_STRENGTH and is no dip through black (a fade has its own test), placed where
     the mix is half done (cut convention: the first frame more than half new); [a sub-threshold candidate]
     there when the mix fits better than most motion but not enough (the correction loop may split at it);
@@ -696,10 +696,12 @@ def _as_straight_mix(
     fit = _best_straight_mix(g, span.centre, cut_frames)
     if fit is None:
         return []
+    if not _different_pictures(g, fit, spectra):
+        return []
     strength = STRAIGHT_MIX_MAX_RATIO / max(fit.ratio, 1e-6)
-    if _is_dissolve_mix(g, energy, fit, spectra):
+    if _mix_fits_and_holds(g, energy, fit):
         return [_gradual(timestamps_s, fit.half_point + 0.5, strength, fit.first + 1, fit.last - 1)]
-    if fit.ratio <= STRAIGHT_MIX_MOTION_RATIO and _different_pictures(g, fit, spectra):
+    if fit.ratio <= STRAIGHT_MIX_MOTION_RATIO:
         weak = min(SUB_THRESHOLD_MAX_STRENGTH, span.peak * strength)
         return [_gradual(timestamps_s, fit.half_point + 0.5, weak, fit.first + 1, fit.last - 1, accepted=False)]
     return []

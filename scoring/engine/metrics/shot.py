@@ -264,16 +264,15 @@ def camera_scale_metric(
 
     per_shot = shot_samples(decoded, seg, FACES_PER_SHOT)
     judged = [(i, j) for i, j in enumerate(seg.alignment) if j is not None and script.shots[i].shot_scale in SHOT_SCALES]
-    # Detected several at a time up front (read-only samples keep their detections in faces' cache).
-    faces.detect_faces_in([s.rgb for _, j in judged for s in per_shot[j] if not s.rgb.flags.writeable])
+    # Up to FACES_PER_SHOT frames a shot outside transitions, all detected at once, several at a time: on
+    # clips of up to MAX_FACE_FRAMES / FACES_PER_SHOT shots the very frames the pipeline's face analysis ran
+    # on (video.face_frames), which faces' cache answers for.
+    detected = iter(faces.detect_faces_in([s.rgb for _, j in judged for s in per_shot[j]]))
     rows = []
     for i, j in judged:
         scripted = script.shots[i].shot_scale
-        # Up to FACES_PER_SHOT frames a shot outside transitions: on clips of up to MAX_FACE_FRAMES /
-        # FACES_PER_SHOT shots the very frames the pipeline's face analysis ran on (video.face_frames), so
-        # faces.detect_faces answers from its cache; on longer clips the rest were detected just above.
-        inside = per_shot[j]
-        heights = [boxes[0].height_fraction for s in inside if (boxes := faces.detect_faces(s.rgb))]
+        shot_boxes = [next(detected) for _ in per_shot[j]]
+        heights = [boxes[0].height_fraction for boxes in shot_boxes if boxes]
         if not heights:
             continue
         measured_scale = scale_from_face(float(np.median(heights)))
