@@ -16,12 +16,14 @@ import dataclasses
 import importlib
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -184,6 +186,65 @@ def pyav_decode_only(path: Path) -> float:
     return time.perf_counter() - started
 
 
+MEMORY_LOOPS = (1, 3)  # the 60 s clip, then the same clip three times over: same content, three times as long
+
+# Run in a fresh interpreter per clip, so that the peak resident size is this clip's alone (it never goes down).
+_MEMORY_CHILD = """
+import json, resource, sys
+from scoring.engine.config import EngineConfig
+from scoring.engine.pipeline import score_clip
+def resident_kib():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+before = resident_kib()
+result = score_clip(sys.argv[1], None, config=EngineConfig(use_expert_models=False))
+print(json.dumps({"imports_kib": before, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "frames": result.evidence["decode"]["frames"], "samples": result.evidence["decode"]["sampled_frames"]}))
+"""
+
+
+def looped_clip(path: Path, loops: int) -> Path:
+    """The clip played `loops` times in a row, re-encoded (H.264 + AAC) frame by frame, cached beside it."""
+    if loops == 1:
+        return path
+    target = path.with_name(f"{path.stem}-x{loops}{path.suffix}")
+    if target.exists():
+        return target
+    with written_atomically(target) as partial, av.open(str(partial), mode="w") as out:
+        with av.open(str(path)) as first:
+            source_video, source_audio = first.streams.video[0], first.streams.audio[0]
+            rate = source_video.average_rate
+            video = out.add_stream("libx264", rate=rate)
+            video.width, video.height, video.pix_fmt = source_video.width, source_video.height, "yuv420p"
+            video.options = {"crf": "20", "preset": "veryfast"}
+            audio = out.add_stream("aac", rate=source_audio.rate, layout="stereo")
+        frame_index, sample_index = 0, 0
+        for _ in range(loops):
+            with av.open(str(path)) as source:
+                for frame in source.decode(video=0):
+                    frame.pts, frame.time_base = frame_index, 1 / rate
+                    frame.pict_type = av.video.frame.PictureType.NONE
+                    out.mux(video.encode(frame))
+                    frame_index += 1
+            with av.open(str(path)) as source:
+                for sound in source.decode(audio=0):
+                    sound.pts, sound.time_base = sample_index, Fraction(1, sound.sample_rate)
+                    sample_index += sound.samples
+                    out.mux(audio.encode(sound))
+        out.mux(video.encode(None))
+        out.mux(audio.encode(None))
+    return target
+
+
+def scoring_memory(path: Path) -> dict[str, int]:
+    """Resident memory (KiB) of a fresh interpreter scoring the clip on the DSP path: after the engine's
+    imports, and at its peak (`ru_maxrss`: numpy's arrays and FFmpeg's buffers alike)."""
+    done = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(path)], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    figures: dict[str, int] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
 def _spread(ratios: Sequence[float]) -> str:
     """'median [least .. most]' of per-round ratios."""
     return f"{float(np.median(ratios)):.2f}x [{min(ratios):.2f} .. {max(ratios):.2f}]"
@@ -252,6 +313,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     parser.add_argument("--repeat", type=int, default=5,
                         help="timings on the 720p clip: this many interleaved rounds (the machine is shared)")
     parser.add_argument("--speed-only", action="store_true", help="only the 60 s 720p clip (no labelled sets)")
+    parser.add_argument("--memory", action="store_true",
+                        help="only the memory of DSP scoring: the 60 s 720p clip and the same clip three times over")
     parser.add_argument("--against", type=Path, default=None,
                         help="another version's scoring/engine directory (e.g. from `git worktree add`): its DSP "
                              "scoring is timed in the same rounds, for a ratio the machine's drift does not blur")
@@ -267,6 +330,18 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     out(f"clip: {clip.path} ({clip.frame_count} frames at {clip.fps:g} fps, {clip.duration_s:.1f} s, "
         f"{len(clip.boundary_frames)} boundaries: {clip.kinds.count('cut')} cuts, {clip.kinds.count('gradual')} dissolves)")
     script = script_for(clip)
+    if args.memory:
+        out("peak resident memory of a fresh interpreter scoring the clip (DSP path, no script), and the same clip "
+            "looped:")
+        figures = [(loops, scoring_memory(looped_clip(clip.path, loops))) for loops in MEMORY_LOOPS]
+        for loops, seen in figures:
+            out(f"  {loops} x ({seen['frames']} frames, {seen['samples']} sampled): peak {seen['peak_kib'] / 1024:7.1f} MiB, "
+                f"{(seen['peak_kib'] - seen['imports_kib']) / 1024:7.1f} MiB above the engine's imports")
+        (short_loops, short), (long_loops, long) = figures[0], figures[-1]
+        extra_frames = long["frames"] - short["frames"]
+        out(f"  growth: {(long['peak_kib'] - short['peak_kib']) / extra_frames:.1f} KiB per added frame (a decoded "
+            f"{clip.size[0]}x{clip.size[1]} frame is {clip.size[0] * clip.size[1] * 3 / 2 / 1024:.0f} KiB)")
+        return 0
     pyav_decode_only(clip.path)  # warm the page cache so the first timing is not penalised
 
     repeat = max(1, args.repeat)
