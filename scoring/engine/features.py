@@ -9,6 +9,7 @@ import numpy as np
 from scipy import fft as sfft
 
 HIST_BINS = 32
+FRAMES_PER_PASS = 1024  # frames per block where a per-frame feature needs temporaries bigger than its result
 # Camera motion moves the image by at most this fraction of its size per frame of lag (a fast pan
 # crosses the frame in ~0.5 s), and never more than a quarter: larger jumps are cuts, not motion.
 MAX_SHIFT_PER_FRAME = 0.08
@@ -54,7 +55,9 @@ def active_area(thumbs: np.ndarray) -> tuple[slice, slice]:
 
 def to_float(thumbs: np.ndarray) -> np.ndarray:
     """(N, h, w) float32 in [0, 1]."""
-    return thumbs.astype(np.float32) * np.float32(1.0 / 255.0)
+    scaled = thumbs.astype(np.float32)
+    scaled *= np.float32(1.0 / 255.0)  # in place: no second float copy of the clip's thumbnails
+    return scaled
 
 
 def _soft_bin_weights(bins: int) -> np.ndarray:
@@ -83,8 +86,13 @@ def histograms(thumbs: np.ndarray, bins: int = HIST_BINS) -> np.ndarray:
     flat = thumbs.reshape(n, -1)
     if flat.dtype != np.uint8:
         raise ValueError(f"histograms: uint8 grey thumbnails expected, got {flat.dtype}")
-    offset = (np.arange(n, dtype=np.int64) * 256)[:, None]
-    levels = np.bincount((flat + offset).ravel(), minlength=n * 256).reshape(n, 256)
+    levels = np.empty((n, 256), dtype=np.int64)
+    for first in range(0, n, FRAMES_PER_PASS):  # the int64 level indices of a block, not of the clip
+        block = flat[first : first + FRAMES_PER_PASS]
+        offset = (np.arange(block.shape[0], dtype=np.int64) * 256)[:, None]
+        levels[first : first + block.shape[0]] = np.bincount(
+            (block + offset).ravel(), minlength=block.shape[0] * 256
+        ).reshape(-1, 256)
     return _smoothed(levels @ _soft_bin_weights(bins), thumbs[0].size)
 
 
@@ -147,8 +155,11 @@ def frame_spectra(g: np.ndarray) -> np.ndarray:
     """Real FFT (single precision) of every mean-removed, Hann-windowed thumbnail (the window stops
     border wrap dominating); `global_motion` reads the phase correlation from these."""
     window = _hann2d(g.shape[1], g.shape[2])
-    centred = g.astype(np.float32, copy=False) - g.mean(axis=(1, 2), keepdims=True, dtype=np.float32)
-    spectra: np.ndarray = sfft.rfft2(centred * window, workers=1)
+    spectra = np.empty((g.shape[0], g.shape[1], g.shape[2] // 2 + 1), dtype=np.complex64)
+    for first in range(0, g.shape[0], FRAMES_PER_PASS):  # float temporaries of a block, not of the clip
+        block = g[first : first + FRAMES_PER_PASS]
+        centred = block.astype(np.float32, copy=False) - block.mean(axis=(1, 2), keepdims=True, dtype=np.float32)
+        spectra[first : first + block.shape[0]] = sfft.rfft2(centred * window, workers=1)
     return spectra
 
 
@@ -212,12 +223,36 @@ class PairDistance:
         return combined
 
 
+# Pairs per vectorised pass of pair_distance: its temporaries (about ten float32 thumbnails per pair) then
+# stay bounded whatever the clip's length, and blocks of this size are no slower than one pass over all pairs.
+PAIRS_PER_PASS = 256
+
+
 def pair_distance(
     g: np.ndarray, hists: np.ndarray, a: np.ndarray, b: np.ndarray, spectra: np.ndarray | None = None
 ) -> PairDistance:
-    """Distances between frames g[a] and g[b] (index arrays of equal length)."""
+    """Distances between frames g[a] and g[b] (index arrays of equal length), PAIRS_PER_PASS pairs at a time."""
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
+    if a.size <= PAIRS_PER_PASS:
+        return _pair_distance(g, hists, a, b, spectra)
+    passes = [
+        _pair_distance(g, hists, a[i : i + PAIRS_PER_PASS], b[i : i + PAIRS_PER_PASS], spectra)
+        for i in range(0, a.size, PAIRS_PER_PASS)
+    ]
+    return PairDistance(
+        hist=np.concatenate([d.hist for d in passes]),
+        pixel=np.concatenate([d.pixel for d in passes]),
+        compensated=np.concatenate([d.compensated for d in passes]),
+        motion=PairMotion(
+            dy=np.concatenate([d.motion.dy for d in passes]),
+            dx=np.concatenate([d.motion.dx for d in passes]),
+            peak=np.concatenate([d.motion.peak for d in passes]),
+        ),
+    )
+
+
+def _pair_distance(g: np.ndarray, hists: np.ndarray, a: np.ndarray, b: np.ndarray, spectra: np.ndarray | None) -> PairDistance:
     if a.size == 0:
         empty = np.zeros(0, dtype=np.float32)
         return PairDistance(empty, empty, empty, PairMotion(empty, empty, empty))
@@ -371,11 +406,16 @@ def picture_energy(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     it holds. Neither depends on where things are in the frame, so motion leaves both about unchanged,
     while a 50/50 mix of two unrelated pictures holds about half of their mean of either."""
     n = g.shape[0]
-    variance = g.reshape(n, -1).var(axis=1)
-    gy = np.diff(g, axis=1)[:, :, :-1]
-    gx = np.diff(g, axis=2)[:, :-1, :]
-    gradient = (gy * gy + gx * gx).mean(axis=(1, 2))
-    return variance.astype(np.float32), gradient.astype(np.float32)
+    variance = np.empty(n, dtype=np.float32)
+    gradient = np.empty(n, dtype=np.float32)
+    for first in range(0, n, FRAMES_PER_PASS):
+        block = g[first : first + FRAMES_PER_PASS]
+        last = first + block.shape[0]
+        variance[first:last] = block.reshape(block.shape[0], -1).var(axis=1)
+        gy = np.diff(block, axis=1)[:, :, :-1]
+        gx = np.diff(block, axis=2)[:, :-1, :]
+        gradient[first:last] = (gy * gy + gx * gx).mean(axis=(1, 2))
+    return variance, gradient
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ import numpy as np
 from scipy import ndimage, signal
 
 from .features import (
+    FRAMES_PER_PASS,
     MixFit,
     active_area,
     blend_fraction,
@@ -805,10 +806,19 @@ def _split_profile(g: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray, np
     key = np.full(n, -1, dtype=np.int8)
     if n <= 2 * half:
         return score, wiped, key
-    t = np.arange(half, n - half)
+    for first in range(half, n - half, FRAMES_PER_PASS):  # the frame differences of a block, not of the clip
+        _split_profile_block(g, half, first, min(n - half, first + FRAMES_PER_PASS), score, wiped, key)
+    return score, wiped, key
+
+
+def _split_profile_block(
+    g: np.ndarray, half: int, first: int, stop: int, score: np.ndarray, wiped: np.ndarray, key: np.ndarray
+) -> None:
+    """`_split_profile` for frames first..stop-1, written into score, wiped and key."""
+    t = np.arange(first, stop)
     rows = np.arange(t.size)
-    to_old = np.abs(g[t] - g[t - half])
-    to_new = np.abs(g[t] - g[t + half])
+    to_old = np.abs(g[first:stop] - g[first - half : stop - half])
+    to_new = np.abs(g[first:stop] - g[first + half : stop + half])
     for axis, reduce_over in ((0, 1), (1, 2)):  # axis 0: profile across columns (a vertical edge)
         old = to_old.mean(axis=reduce_over)
         new = to_new.mean(axis=reduce_over)
@@ -826,7 +836,6 @@ def _split_profile(g: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray, np
             score[t] = np.where(better, explained, score[t])
             wiped[t] = np.where(better, share, wiped[t])
             key[t] = np.where(better, 2 * axis + direction, key[t])
-    return score, wiped, key
 
 
 def _detect_wipes(

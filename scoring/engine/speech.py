@@ -23,6 +23,7 @@ from .versions import tool_versions
 SPEECH_RATE = 16_000  # Hz: what Silero VAD, DNSMOS and the Resemblyzer encoder expect
 FRAME = 512  # samples at 16 kHz = 32 ms: Silero VAD's window
 FRAME_S = FRAME / SPEECH_RATE
+VAD_FRAMES_PER_PASS = 2048  # 32 ms frames per block of the energy VAD (~65 s): memory bounded in clip length
 # Silero: hysteresis as in silero-vad's own get_speech_timestamps (on at 0.5, off 0.15 below it).
 SILERO_ON, SILERO_OFF = 0.5, 0.35
 MIN_SPEECH_S = 0.25  # shorter bursts are clicks, not words
@@ -183,14 +184,19 @@ def energy_vad(audio: np.ndarray) -> np.ndarray:
     count = audio.shape[0] // FRAME
     if count == 0:
         return np.zeros(0, dtype=np.float32)
-    frames = audio[: count * FRAME].reshape(count, FRAME).astype(np.float64)
-    spectrum = np.abs(np.fft.rfft(frames * np.hanning(FRAME), axis=1)) ** 2 + 1e-20
+    frames = audio[: count * FRAME].reshape(count, FRAME)  # a view
     freqs = np.fft.rfftfreq(FRAME, 1.0 / SPEECH_RATE)
-    total = spectrum[:, (freqs >= 80.0) & (freqs <= 7600.0)].sum(axis=1)
-    band = spectrum[:, (freqs >= DSP_VOICE_BAND_HZ[0]) & (freqs <= DSP_VOICE_BAND_HZ[1])]
-    share = band.sum(axis=1) / total
-    flatness = np.exp(np.mean(np.log(band), axis=1)) / np.mean(band, axis=1)
-    level = 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-20)
+    in_total = (freqs >= 80.0) & (freqs <= 7600.0)
+    in_band = (freqs >= DSP_VOICE_BAND_HZ[0]) & (freqs <= DSP_VOICE_BAND_HZ[1])
+    share, flatness, level = np.empty(count), np.empty(count), np.empty(count)
+    for first in range(0, count, VAD_FRAMES_PER_PASS):  # float64 spectra of a block, not of the clip
+        block = frames[first : first + VAD_FRAMES_PER_PASS].astype(np.float64)
+        rows = slice(first, first + block.shape[0])
+        spectrum = np.abs(np.fft.rfft(block * np.hanning(FRAME), axis=1)) ** 2 + 1e-20
+        band = spectrum[:, in_band]
+        share[rows] = band.sum(axis=1) / spectrum[:, in_total].sum(axis=1)
+        flatness[rows] = np.exp(np.mean(np.log(band), axis=1)) / np.mean(band, axis=1)
+        level[rows] = 10.0 * np.log10(np.mean(block**2, axis=1) + 1e-20)
     audible = level > -90.0
     top = float(np.percentile(level[audible], 95)) if audible.any() else -120.0
     loud = level > max(DSP_MIN_LEVEL_DBFS, top - DSP_BELOW_LOUD_DB)

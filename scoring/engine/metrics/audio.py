@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyloudnorm
-from scipy import ndimage
+from scipy import ndimage, signal
 
 from ..config import DEFAULT_CONFIG, EngineConfig
 from ..decode import DecodedClip
@@ -67,6 +67,10 @@ BANDWIDTH_RANGE_DB = 60.0
 BANDWIDTH_RUN_HZ = 500.0
 BANDWIDTH_GOOD_HZ, BANDWIDTH_BAD_HZ = 10_000.0, 3_000.0
 BANDWIDTH_MAX_FRAMES = 400
+BS1770_BLOCK_S = 0.4
+BS1770_ABSOLUTE_GATE_LUFS = -70.0
+LOUDNESS_SAMPLES_PER_PASS = 1 << 18  # ~11 s at 24 kHz
+AUDIO_FRAMES_PER_PASS = 512  # rows of NOISE_FRAME samples per block (~44 s at 24 kHz): memory bounded in clip length
 # Speech presence: a dialogue shot needs 1 s of speech (or a fifth of the shot); speech over a
 # tenth of a clip that asks for no voice at all scores 0.
 MIN_SHOT_SPEECH_S = 1.0
@@ -96,20 +100,63 @@ def _frame_rms_db(mono: np.ndarray, frame: int) -> np.ndarray:
 
 
 def loudness(decoded: DecodedClip) -> MetricValue:
-    name, tool = "audio_loudness", "pyloudnorm:bs1770-integrated"
+    name, tool = "audio_loudness", "pyloudnorm:bs1770-integrated (its K-weighting, block powers streamed)"
     version = tool_versions("pyloudnorm", "av")
     audio = decoded.audio
     assert audio is not None
-    if audio.shape[0] < int(0.4 * decoded.audio_rate):
+    if audio.shape[0] < int(BS1770_BLOCK_S * decoded.audio_rate):
         return measured(name, 0.0, tool, version, {"lufs": None}, "audio shorter than one 400 ms gating block")
-    meter = pyloudnorm.Meter(decoded.audio_rate)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pyloudnorm warns on clipped input; clipping is scored on its own
-        lufs = float(meter.integrated_loudness(audio.astype(np.float64)))
+    lufs = integrated_loudness(audio, decoded.audio_rate)
     if not math.isfinite(lufs):
         return measured(name, 0.0, tool, version, {"lufs": None}, "the audio is silent (below the absolute gate)")
     score = window_map(lufs, LUFS_LOW, LUFS_HIGH, LUFS_LOW_ZERO, LUFS_HIGH_ZERO)
     return measured(name, score, tool, version, {"lufs": round(lufs, 2), "target": [LUFS_LOW, LUFS_HIGH]})
+
+
+def integrated_loudness(audio: np.ndarray, rate: int) -> float:
+    """`pyloudnorm.Meter(rate).integrated_loudness(audio)` (ITU-R BS.1770-4: K-weighting, 400 ms blocks with
+    75% overlap, absolute and relative gates), with the sound filtered and squared LOUDNESS_SAMPLES_PER_PASS
+    samples at a time: pyloudnorm holds float64 copies of the whole sound (~170 MiB for 3 minutes of stereo
+    at 24 kHz). The filters are pyloudnorm's own; the block bounds and the gating are computed as it does."""
+    samples, channels = audio.shape[0], audio.shape[1] if audio.ndim == 2 else 1
+    frames = audio.reshape(samples, channels)
+    meter = pyloudnorm.Meter(rate)
+    stages = [(f.b, f.a, f.passband_gain) for f in (
+        pyloudnorm.IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf"),  # Meter's "K-weighting" stages
+        pyloudnorm.IIRfilter(0.0, 0.5, 38.0, rate, "high_pass"),
+    )]
+    block_s, step = meter.block_size, 1.0 - meter.overlap
+    blocks = int(np.round((samples / rate - block_s) / (block_s * step))) + 1
+    j = np.arange(blocks)
+    # pyloudnorm's bounds, float rounding and all; the last block may run past the end, as its slice does.
+    lower = np.minimum([int(block_s * (k * step) * rate) for k in j], samples)
+    upper = np.minimum([int(block_s * (k * step + 1) * rate) for k in j], samples)
+    bounds = np.unique(np.concatenate([lower, upper]))
+    energy = np.zeros((channels, bounds.size))  # sum of squares of the filtered sound before each bound
+    states = [[np.zeros(max(len(a), len(b)) - 1) for b, a, _ in stages] for _ in range(channels)]
+    carried = np.zeros(channels)
+    for first in range(0, samples, LOUDNESS_SAMPLES_PER_PASS):
+        stop = min(samples, first + LOUDNESS_SAMPLES_PER_PASS)
+        inside = (bounds > first) & (bounds <= stop)
+        for ch in range(channels):
+            x = frames[first:stop, ch].astype(np.float64)
+            for k, (b, a, gain) in enumerate(stages):
+                x, states[ch][k] = signal.lfilter(b, a, x, zi=states[ch][k])
+                x = gain * x
+            running = carried[ch] + np.cumsum(np.square(x))
+            energy[ch, inside] = running[bounds[inside] - first - 1]
+            carried[ch] = running[-1]
+    at = {int(bound): k for k, bound in enumerate(bounds)}
+    z = (energy[:, [at[int(u)] for u in upper]] - energy[:, [at[int(v)] for v in lower]]) / (block_s * rate)
+    gains = np.array([1.0, 1.0, 1.0, 1.41, 1.41][:channels])[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no block above a gate (silence): the mean of none, -inf
+        block_lufs = -0.691 + 10.0 * np.log10((gains * z).sum(axis=0))
+        gated = block_lufs >= BS1770_ABSOLUTE_GATE_LUFS
+        relative = -0.691 + 10.0 * np.log10((gains[:, 0] * z[:, gated].mean(axis=1)).sum()) - 10.0
+        kept = (block_lufs > relative) & (block_lufs > BS1770_ABSOLUTE_GATE_LUFS)
+        mean_power = np.nan_to_num(z[:, kept].mean(axis=1))
+        return float(-0.691 + 10.0 * np.log10((gains[:, 0] * mean_power).sum()))
 
 
 def clipping(decoded: DecodedClip) -> MetricValue:
@@ -195,15 +242,25 @@ def silence(decoded: DecodedClip, script: PromptScript | None) -> MetricValue:
     return measured(name, score, tool, version, raw)
 
 
+def _frame_levels_db(frames: np.ndarray) -> np.ndarray:
+    """Mean-square level (dBFS) of every row of `frames` (float32 samples), computed in float64 a block of
+    rows at a time: no float64 copy of the whole sound."""
+    levels = np.empty(frames.shape[0])
+    for first in range(0, frames.shape[0], AUDIO_FRAMES_PER_PASS):
+        block = frames[first : first + AUDIO_FRAMES_PER_PASS].astype(np.float64)
+        levels[first : first + block.shape[0]] = 10.0 * np.log10(np.maximum(np.mean(block**2, axis=1), 1e-20))
+    return levels
+
+
 def noise_floor(decoded: DecodedClip) -> MetricValue:
     name, tool = "audio_noise_floor", "dsp:quiet-frame-level+flatness"
     version = tool_versions("av", "numpy")
-    samples = mono(decoded).astype(np.float64)
+    samples = mono(decoded)
     count = samples.shape[0] // NOISE_FRAME
     if count < 4:
         return not_measured(name, "audio too short to find its quiet passages", tool, version)
-    frames = samples[: count * NOISE_FRAME].reshape(count, NOISE_FRAME)
-    levels = 10.0 * np.log10(np.maximum(np.mean(frames**2, axis=1), 1e-20))
+    frames = samples[: count * NOISE_FRAME].reshape(count, NOISE_FRAME)  # a view, float32
+    levels = _frame_levels_db(frames)
     audible = levels > DIGITAL_SILENCE_DBFS
     if not audible.any():
         return measured(name, 1.0, tool, version, {"floor_dbfs": None}, "digital silence has no noise")
@@ -212,10 +269,16 @@ def noise_floor(decoded: DecodedClip) -> MetricValue:
     quiet = audible & (levels <= quiet_cut)
     floor_db = float(np.median(levels[quiet]))
     # Spectral flatness of the quiet frames between ~100 Hz and 10 kHz: is the floor noise or a quiet sound?
-    spectrum = np.abs(np.fft.rfft(frames[quiet] * np.hanning(NOISE_FRAME), axis=1)) ** 2
     freqs = np.fft.rfftfreq(NOISE_FRAME, 1.0 / decoded.audio_rate)
-    band = spectrum[:, (freqs >= 100.0) & (freqs <= min(10_000.0, decoded.audio_rate / 2 - 1))] + 1e-20
-    flatness = float(np.median(np.exp(np.mean(np.log(band), axis=1)) / np.mean(band, axis=1)))
+    in_band = (freqs >= 100.0) & (freqs <= min(10_000.0, decoded.audio_rate / 2 - 1))
+    quiet_frames = np.flatnonzero(quiet)
+    per_frame = []
+    for first in range(0, quiet_frames.size, AUDIO_FRAMES_PER_PASS):  # the spectra of a block, not of the clip
+        chosen = frames[quiet_frames[first : first + AUDIO_FRAMES_PER_PASS]].astype(np.float64)
+        spectrum = np.abs(np.fft.rfft(chosen * np.hanning(NOISE_FRAME), axis=1)) ** 2
+        band = spectrum[:, in_band] + 1e-20
+        per_frame.append(np.exp(np.mean(np.log(band), axis=1)) / np.mean(band, axis=1))
+    flatness = float(np.median(np.concatenate(per_frame)))
     # A tonal quiet passage (music, room tone with hum) counts as less noise than broadband hiss.
     noise_db = floor_db + 10.0 * math.log10(max(1e-6, min(1.0, flatness / FLATNESS_NOISE)))
     snr_db = active_db - noise_db
@@ -240,15 +303,16 @@ def bandwidth(decoded: DecodedClip) -> MetricValue:
     count = samples.shape[0] // NOISE_FRAME
     if count < 4:
         return not_measured(name, "audio too short for a long-term spectrum", tool, version)
-    frames = samples[: count * NOISE_FRAME].reshape(count, NOISE_FRAME).astype(np.float64)
-    levels = 10.0 * np.log10(np.maximum(np.mean(frames**2, axis=1), 1e-20))
+    frames = samples[: count * NOISE_FRAME].reshape(count, NOISE_FRAME)  # a view, float32
+    levels = _frame_levels_db(frames)
     audible = levels > DIGITAL_SILENCE_DBFS
     if not audible.any():
         return not_measured(name, "the audio is digital silence", tool, version)
     loud = np.flatnonzero(audible & (levels >= np.percentile(levels[audible], 50)))
     # A long-term spectrum needs a few hundred frames, not all of a long clip's: evenly spaced ones.
     loud = loud[np.linspace(0, loud.size - 1, min(loud.size, BANDWIDTH_MAX_FRAMES)).astype(int)]
-    spectrum = np.mean(np.abs(np.fft.rfft(frames[loud] * np.hanning(NOISE_FRAME), axis=1)) ** 2, axis=0)
+    chosen = frames[loud].astype(np.float64)  # at most BANDWIDTH_MAX_FRAMES
+    spectrum = np.mean(np.abs(np.fft.rfft(chosen * np.hanning(NOISE_FRAME), axis=1)) ** 2, axis=0)
     freqs = np.fft.rfftfreq(NOISE_FRAME, 1.0 / decoded.audio_rate)
     # Third-of-an-octave-ish smoothing so single harmonics do not decide the edge.
     smooth = np.maximum(ndimage.uniform_filter1d(spectrum, 9, mode="nearest"), 0.0)  # no rounding below 0

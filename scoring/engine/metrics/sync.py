@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,8 @@ from .base import MetricValue, measured, not_measured, rounded
 GRID_HZ = 100  # both envelopes are compared on a 10 ms grid
 MAX_LAG_S = 2.0  # the score reaches 0 at 2 s, so larger offsets need not be told apart
 STFT_WINDOW_S = 0.02
+STFT_FRAMES_PER_PASS = 2048  # spectra per block (~20 s of sound): the clip's length does not set the memory
+FRAMES_PER_PASS = 1024  # video frames per block of the novelty filter, for the same reason
 DETREND_S = 1.0  # envelopes minus their 1 s moving average: only events correlate, not slow trends
 SMOOTH_S = 0.02  # Gaussian smoothing so the peak is parabolic near its top
 NOVELTY_MEMORY_S = 0.15  # time constant of the visual "recent past"
@@ -75,10 +78,18 @@ def audio_onset_envelope(mono: np.ndarray, rate: int, start_s: float, grid_t: np
     hop = max(1, rate // GRID_HZ)
     if mono.shape[0] < window + hop:
         return np.zeros_like(grid_t)
-    frames = sliding_window_view(mono, window)[::hop]
-    magnitude = np.abs(np.fft.rfft(frames * np.hanning(window).astype(np.float32), axis=1))
-    flux = np.zeros(magnitude.shape[0])
-    flux[1:] = np.maximum(0.0, np.diff(magnitude, axis=0)).sum(axis=1)
+    frames = sliding_window_view(mono, window)[::hop]  # a view: no copy of the sound
+    taper = np.hanning(window).astype(np.float32)
+    flux = np.zeros(frames.shape[0])
+    previous: np.ndarray | None = None  # the last spectrum of the block before, for the first difference
+    for first in range(0, frames.shape[0], STFT_FRAMES_PER_PASS):  # the spectra of a block, not of the clip
+        magnitude = np.abs(np.fft.rfft(frames[first : first + STFT_FRAMES_PER_PASS] * taper, axis=1))
+        if previous is not None:
+            magnitude = np.concatenate([previous, magnitude])
+        rise = np.maximum(0.0, np.diff(magnitude, axis=0)).sum(axis=1)
+        start = first if previous is not None else 1  # flux[k]: the change from spectrum k - 1 to k
+        flux[start : start + rise.size] = rise
+        previous = magnitude[-1:]
     # flux[k] is the change from frame k-1 to frame k (each covering [k*hop, k*hop + window)): it is
     # dated midway between their centres, where a step onset makes the windowed magnitude rise fastest.
     times = start_s + (np.arange(flux.size) * hop + (window - hop) / 2.0) / rate
@@ -102,10 +113,14 @@ def visual_onset_envelope(
     `feature` picks an alternative for comparison (scoring.bench.sync_offsets --visual): "motion_energy",
     the mean absolute difference from the previous frame, or "motion_onset", its rectified increase.
     """
-    g = to_float(decoded.thumbs).reshape(decoded.frame_count, -1)
+    n = decoded.frame_count
     if feature in ("motion_energy", "motion_onset"):
-        energy = np.zeros(g.shape[0])
-        energy[1:] = np.abs(np.diff(g, axis=0)).mean(axis=1)
+        energy = np.zeros(n)
+        last: np.ndarray | None = None  # the frame before the block
+        for first, block in _float_blocks(decoded):
+            rows = block if last is None else np.concatenate([last, block])
+            energy[first + (last is None) : first + block.shape[0]] = np.abs(np.diff(rows, axis=0)).mean(axis=1)
+            last = block[-1:]
         if feature == "motion_onset":
             onset = np.zeros_like(energy)
             onset[1:] = np.maximum(0.0, np.diff(energy))
@@ -117,15 +132,33 @@ def visual_onset_envelope(
     if feature != "novelty_onset":
         raise ValueError(f"unknown visual feature {feature!r}; one of {VISUAL_FEATURES}")
     a = 1.0 - np.exp(-1.0 / (NOVELTY_MEMORY_S * max(decoded.fps, 1.0)))
-    # Filtered along the last axis of the transpose: the same sums, three times faster than along axis 0.
-    past = signal.lfilter([a], [1.0, a - 1.0], g.T, axis=1, zi=(1.0 - a) * g[:1].T)[0].T
-    novelty = np.zeros(g.shape[0])
-    novelty[1:] = np.abs(g[1:] - past[:-1]).mean(axis=1)
+    novelty = np.zeros(n)
+    state: np.ndarray | None = None  # the filter's state after the block before
+    past_before: np.ndarray | None = None  # the past of the frame before the block
+    for first, block in _float_blocks(decoded):
+        if state is None:
+            state = (1.0 - a) * block[:1].T
+        # Filtered along the last axis of the transpose: the same sums, three times faster than along axis 0.
+        filtered, state = signal.lfilter([a], [1.0, a - 1.0], block.T, axis=1, zi=state)
+        past = filtered.T
+        if past_before is None:
+            novelty[1 : block.shape[0]] = np.abs(block[1:] - past[:-1]).mean(axis=1)
+        else:
+            novelty[first : first + block.shape[0]] = np.abs(block - np.concatenate([past_before, past[:-1]])).mean(axis=1)
+        past_before = past[-1:]
     onset = np.zeros_like(novelty)
     onset[1:] = np.maximum(0.0, np.diff(novelty))
     onset[masked] = 0.0
     envelope: np.ndarray = np.interp(grid_t, decoded.timestamps_s, onset, left=0.0, right=0.0)
     return envelope
+
+
+def _float_blocks(decoded: DecodedClip) -> Iterator[tuple[int, np.ndarray]]:
+    """(first frame, (frames, pixels) float32 grey in [0, 1]) for blocks of FRAMES_PER_PASS thumbnails: only
+    a block is ever held in floats."""
+    for first in range(0, decoded.frame_count, FRAMES_PER_PASS):
+        block = to_float(decoded.thumbs[first : first + FRAMES_PER_PASS])
+        yield first, block.reshape(block.shape[0], -1)
 
 
 def _normalise(envelope: np.ndarray) -> np.ndarray:
