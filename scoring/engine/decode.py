@@ -259,7 +259,12 @@ class _AudioCollector:
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
-        self.chunks: list[np.ndarray] = []
+        # The resampled sound goes into one buffer, made for the stream's announced length and grown by half
+        # when that is exceeded: a list of the decoder's small frames joined at the end would hold the sound
+        # twice, and leave the process's heap fragmented by thousands of freed 8 KB blocks.
+        self.expected_s = 0.0
+        self.buffer: np.ndarray | None = None
+        self.filled = 0
         self.resampler: av.AudioResampler | None = None
         self.meter: AudioPeakMeter | None = None
         self.t0: float | None = None
@@ -281,15 +286,26 @@ class _AudioCollector:
         if self.resampler is None:
             return None
         self._keep(self.resampler.resample(None))
-        if not self.chunks:
+        if self.buffer is None or not self.filled:
             return None
-        audio = np.concatenate(self.chunks, axis=0).astype(np.float32, copy=False)
-        return audio if audio.shape[0] else None
+        audio = self.buffer
+        audio.resize((self.filled, audio.shape[1]), refcheck=False)  # in place: hands the unused tail back
+        self.buffer = None
+        return audio
 
     def _keep(self, frames: list[av.AudioFrame]) -> None:
         for out in frames:
             # Packed 'flt' comes out as (1, n * channels).
-            self.chunks.append(out.to_ndarray().reshape(-1, out.layout.nb_channels))
+            block = out.to_ndarray().reshape(-1, out.layout.nb_channels)
+            end = self.filled + block.shape[0]
+            if self.buffer is None or end > self.buffer.shape[0]:
+                size = int(self.expected_s * self.rate) + self.rate if self.buffer is None else self.buffer.shape[0] * 3 // 2
+                grown = np.empty((max(end, size), block.shape[1]), dtype=np.float32)
+                if self.buffer is not None:
+                    grown[: self.filled] = self.buffer[: self.filled]
+                self.buffer = grown
+            self.buffer[self.filled : end] = block
+            self.filled = end
 
 
 class _AudioReader:
@@ -313,6 +329,9 @@ class _AudioReader:
         try:
             with open_container(self._path, self._timeout_s) as container:
                 stream = container.streams.audio[0]
+                announced = stream.duration * stream.time_base if stream.duration and stream.time_base else None
+                container_s = container.duration / av.time_base if container.duration else 0.0
+                self.collector.expected_s = min(float(announced) if announced else container_s, self._max_duration_s)
                 try:
                     for packet in container.demux(stream):
                         if self._stop.is_set() or time.monotonic() > self._deadline:

@@ -89,3 +89,27 @@ def test_a_soundtrack_that_cannot_be_read_leaves_the_picture_scored(synth, monke
     decoded = decode_clip(clip.path)
     assert decoded.frame_count == clip.frame_count
     assert decoded.audio is None and decoded.audio_decode_errors == 1
+
+
+@pytest.mark.parametrize("expected_s", [0.0, 0.3, 10.0])
+def test_resampled_sound_is_the_same_whatever_length_was_announced(expected_s: float) -> None:
+    # The collector writes into one buffer sized from the stream's announced length and grows it when the
+    # sound runs longer (or nothing was announced): the samples must come out the same either way.
+    from scoring.engine.decode import _AudioCollector
+
+    rng = np.random.default_rng(3)
+    rate = 24_000
+    blocks = 40  # 1.7 s: past the one second of slack the buffer starts with beyond the announced length
+    tone = (0.2 * rng.standard_normal((2, blocks * 1024))).astype(np.float32)
+    frames = []
+    for i in range(blocks):
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, i * 1024 : (i + 1) * 1024]), format="fltp", layout="stereo")
+        frame.sample_rate, frame.pts, frame.time_base = rate, i * 1024, Fraction(1, rate)
+        frames.append(frame)
+    collector = _AudioCollector(rate)
+    collector.expected_s = expected_s
+    for frame in frames:
+        collector.add(frame)
+    sound = collector.finish()
+    assert sound is not None and sound.dtype == np.float32 and sound.shape == (blocks * 1024, 2)
+    assert np.allclose(sound, tone.T, atol=1e-6)  # same rate and layout: the resampler only interleaves
