@@ -314,7 +314,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
                         help="timings on the 720p clip: this many interleaved rounds (the machine is shared)")
     parser.add_argument("--speed-only", action="store_true", help="only the 60 s 720p clip (no labelled sets)")
     parser.add_argument("--memory", action="store_true",
-                        help="only the memory of DSP scoring: the 60 s 720p clip and the same clip three times over")
+                        help="only the memory of scoring (DSP path, and the expert path when installed): the 60 s "
+                             "720p clip and the same clip three times over")
     parser.add_argument("--against", type=Path, default=None,
                         help="another version's scoring/engine directory (e.g. from `git worktree add`): its DSP "
                              "scoring is timed in the same rounds, for a ratio the machine's drift does not blur")
