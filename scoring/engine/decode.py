@@ -170,6 +170,44 @@ def _sample_size(width: int, height: int) -> tuple[int, int]:
     return w, max(2, int(round(w * height / max(1, width) / 2)) * 2)
 
 
+class _RowBuffer:
+    """Rows of one shape (a thumbnail per frame, say), appended one at a time into one array made for the expected
+    count and grown by half when full: a list of small arrays stacked at the end would hold every row twice, and
+    leave the heap fragmented by the freed ones."""
+
+    def __init__(self, expected_rows: int) -> None:
+        self._expected = max(16, expected_rows)
+        self._rows: np.ndarray | None = None
+        self.count = 0
+
+    def append(self, row: np.ndarray) -> None:
+        if self._rows is None:
+            self._rows = np.empty((self._expected, *row.shape), dtype=row.dtype)
+        elif self.count == self._rows.shape[0]:
+            grown = np.empty((self.count * 3 // 2, *row.shape), dtype=row.dtype)
+            grown[: self.count] = self._rows
+            self._rows = grown
+        self._rows[self.count] = row
+        self.count += 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    def last(self, k: int) -> np.ndarray:
+        """The k-th row from the end (1: the last one appended)."""
+        assert self._rows is not None and 0 < k <= self.count
+        row: np.ndarray = self._rows[self.count - k]
+        return row
+
+    def finish(self) -> np.ndarray | None:
+        """The rows appended, as one array (None if there were none); the unused capacity is handed back."""
+        rows, self._rows = self._rows, None
+        if rows is None or not self.count:
+            return None
+        rows.resize((self.count, *rows.shape[1:]), refcheck=False)  # in place: keeps the first rows
+        return rows
+
+
 class _VideoCollector:
     """Turns decoded video frames into thumbnails, timestamps and sparse RGB samples."""
 
@@ -180,12 +218,13 @@ class _VideoCollector:
         max_duration_s: float,
         keep_small_rgb: bool = True,
         keep_full_frames: bool = False,
+        expected_frames: int = 0,
     ) -> None:
         self.full_frames: list[SampledFrame] | None = [] if keep_full_frames else None
         self._full_interval = FULL_FRAME_INTERVAL_S
         self._next_full_t = 0.0
-        self.thumbs: list[np.ndarray] = []
-        self.small_rgb: list[np.ndarray] | None = [] if keep_small_rgb else None
+        self.thumbs = _RowBuffer(expected_frames)
+        self.small_rgb = _RowBuffer(expected_frames) if keep_small_rgb else None
         self.times: list[float] = []
         self.samples: list[SampledFrame] = []
         self.t0: float | None = None
@@ -218,13 +257,13 @@ class _VideoCollector:
         grey = self._thumb_scaler.reformat(
             frame, width=width, height=height, format="gray", interpolation="AREA", **_ONE_THREAD
         ).to_ndarray()
-        self.thumbs.append(np.ascontiguousarray(grey[:, :width]))
+        self.thumbs.append(grey[:, :width])
         if self.small_rgb is not None:
             small = self._small_scaler.reformat(
                 frame, width=SMALL_RGB_SIZE[0], height=SMALL_RGB_SIZE[1], format="rgb24", interpolation="AREA",
                 **_ONE_THREAD,
             ).to_ndarray()
-            self.small_rgb.append(np.ascontiguousarray(small[:, : SMALL_RGB_SIZE[0]]))
+            self.small_rgb.append(small[:, : SMALL_RGB_SIZE[0]])
         self.times.append(t)
         if self.full_frames is not None:
             self._maybe_keep_full(frame, t - self.t0)
@@ -241,7 +280,7 @@ class _VideoCollector:
     def _maybe_keep_full(self, frame: av.VideoFrame, t: float) -> None:
         assert self.full_frames is not None
         if len(self.thumbs) >= 2:
-            change = float(np.abs(self.thumbs[-1].astype(np.int16) - self.thumbs[-2]).mean()) / 255.0
+            change = float(np.abs(self.thumbs.last(1).astype(np.int16) - self.thumbs.last(2)).mean()) / 255.0
             if change >= FULL_FRAME_CHANGE:  # a likely new shot: keep one of it once it has settled
                 self._next_full_t = min(self._next_full_t, t + FULL_FRAME_SETTLE_S)
         if t < self._next_full_t:
@@ -400,9 +439,9 @@ def decode_clip(
         astream = container.streams.audio[0] if container.streams.audio and with_audio else None
         expected = (container.duration / av.time_base) if container.duration else 0.0
         interval = sample_interval_s or max(SAMPLE_INTERVAL_S, expected / MAX_SAMPLES if expected else 0.0)
-        video = _VideoCollector(
-            float(vstream.average_rate or 0.0), interval, max_duration_s, keep_small_rgb, keep_full_frames
-        )
+        rate = float(vstream.average_rate or 0.0)
+        expected_frames = int(min(expected, max_duration_s) * rate) + 16 if expected and rate else 0
+        video = _VideoCollector(rate, interval, max_duration_s, keep_small_rgb, keep_full_frames, expected_frames)
         reader = _AudioReader(p, audio_rate, started + timeout_s, timeout_s, max_duration_s) if astream is not None else None
         video_errors = 0
         try:
@@ -440,7 +479,13 @@ def decode_clip(
         stamps = np.asarray(video.times, dtype=np.float64) - video.t0
         order = np.argsort(stamps, kind="stable")  # presentation order even if a demuxer misorders
         stamps = stamps[order]
-        thumbs = np.stack(video.thumbs)[order]
+        in_order = bool(np.all(order == np.arange(order.size)))  # the usual case: no reordered copy needed
+        thumbs = video.thumbs.finish()
+        assert thumbs is not None  # as many as video.times
+        thumbs = thumbs if in_order else thumbs[order]
+        small_rgb = video.small_rgb.finish() if video.small_rgb is not None else None
+        if small_rgb is not None and not in_order:
+            small_rgb = small_rgb[order]
         steps = np.diff(stamps)
         steps = steps[steps > 0]
         fps = 1.0 / float(np.median(steps)) if steps.size else float(vstream.average_rate or 25.0)
@@ -462,6 +507,6 @@ def decode_clip(
             audio_decode_errors=audio_errors,
             truncated=video.truncated,
             timings={"decode": time.monotonic() - started},
-            small_rgb=np.stack(video.small_rgb)[order] if video.small_rgb else None,
+            small_rgb=small_rgb,
             full_frames=video.full_frames or [],  # times already relative to the first frame
         )

@@ -113,3 +113,20 @@ def test_resampled_sound_is_the_same_whatever_length_was_announced(expected_s: f
     sound = collector.finish()
     assert sound is not None and sound.dtype == np.float32 and sound.shape == (blocks * 1024, 2)
     assert np.allclose(sound, tone.T, atol=1e-6)  # same rate and layout: the resampler only interleaves
+
+
+@pytest.mark.parametrize("expected_rows", [0, 40, 1000])
+def test_thumbnail_rows_are_kept_whatever_count_was_expected(expected_rows: int) -> None:
+    # Thumbnails go into one array made for the frame count the container announces and grown when it runs
+    # longer (or announced nothing): the rows must come out as appended either way.
+    from scoring.engine.decode import _RowBuffer
+
+    rng = np.random.default_rng(4)
+    rows = [rng.integers(0, 256, (36, 64), dtype=np.uint8) for _ in range(123)]
+    buffer = _RowBuffer(expected_rows)
+    for k, row in enumerate(rows):
+        buffer.append(row)
+        assert np.array_equal(buffer.last(1), row) and (k == 0 or np.array_equal(buffer.last(2), rows[k - 1]))
+    kept = buffer.finish()
+    assert kept is not None and kept.shape == (123, 36, 64) and np.array_equal(kept, np.stack(rows))
+    assert _RowBuffer(expected_rows).finish() is None
