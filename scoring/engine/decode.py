@@ -440,7 +440,9 @@ def decode_clip(
         expected = (container.duration / av.time_base) if container.duration else 0.0
         interval = sample_interval_s or max(SAMPLE_INTERVAL_S, expected / MAX_SAMPLES if expected else 0.0)
         rate = float(vstream.average_rate or 0.0)
-        expected_frames = int(min(expected, max_duration_s) * rate) + 16 if expected and rate else 0
+        # Rows are reserved for the announced length, at most max_duration_s at 120 fps: a header claiming more
+        # reserves no more (a stream that really has more frames grows its arrays as it goes).
+        expected_frames = int(min(expected, max_duration_s) * min(rate, 120.0)) + 16 if expected and rate else 0
         video = _VideoCollector(rate, interval, max_duration_s, keep_small_rgb, keep_full_frames, expected_frames)
         reader = _AudioReader(p, audio_rate, started + timeout_s, timeout_s, max_duration_s) if astream is not None else None
         video_errors = 0
