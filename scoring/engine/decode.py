@@ -171,24 +171,28 @@ def _sample_size(width: int, height: int) -> tuple[int, int]:
 
 
 class _RowBuffer:
-    """Rows of one shape (a thumbnail per frame, say), appended one at a time into one array made for the expected
-    count and grown by half when full: a list of small arrays stacked at the end would hold every row twice, and
-    leave the heap fragmented by the freed ones."""
+    """Rows of one shape (a thumbnail per frame, a sample of sound per channel pair), added one or a block at a
+    time into one array made for the expected count and grown by half when full: a list of small arrays joined
+    at the end would hold every row twice, and leave the heap fragmented by the freed ones."""
 
-    def __init__(self, expected_rows: int) -> None:
-        self._expected = max(16, expected_rows)
+    def __init__(self, expected_rows: int = 0) -> None:
+        self.expected = expected_rows
         self._rows: np.ndarray | None = None
         self.count = 0
 
     def append(self, row: np.ndarray) -> None:
+        self.extend(row[None])
+
+    def extend(self, block: np.ndarray) -> None:
+        end = self.count + block.shape[0]
         if self._rows is None:
-            self._rows = np.empty((self._expected, *row.shape), dtype=row.dtype)
-        elif self.count == self._rows.shape[0]:
-            grown = np.empty((self.count * 3 // 2, *row.shape), dtype=row.dtype)
-            grown[: self.count] = self._rows
+            self._rows = np.empty((max(16, self.expected, end), *block.shape[1:]), dtype=block.dtype)
+        elif end > self._rows.shape[0]:
+            grown = np.empty((max(end, self._rows.shape[0] * 3 // 2), *block.shape[1:]), dtype=block.dtype)
+            grown[: self.count] = self._rows[: self.count]
             self._rows = grown
-        self._rows[self.count] = row
-        self.count += 1
+        self._rows[self.count : end] = block
+        self.count = end
 
     def __len__(self) -> int:
         return self.count
@@ -298,12 +302,8 @@ class _AudioCollector:
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
-        # The resampled sound goes into one buffer, made for the stream's announced length and grown by half
-        # when that is exceeded: a list of the decoder's small frames joined at the end would hold the sound
-        # twice, and leave the process's heap fragmented by thousands of freed 8 KB blocks.
-        self.expected_s = 0.0
-        self.buffer: np.ndarray | None = None
-        self.filled = 0
+        self.expected_s = 0.0  # the stream's announced length: what the sound's buffer is first made for
+        self.sound = _RowBuffer()
         self.resampler: av.AudioResampler | None = None
         self.meter: AudioPeakMeter | None = None
         self.t0: float | None = None
@@ -325,26 +325,14 @@ class _AudioCollector:
         if self.resampler is None:
             return None
         self._keep(self.resampler.resample(None))
-        if self.buffer is None or not self.filled:
-            return None
-        audio = self.buffer
-        audio.resize((self.filled, audio.shape[1]), refcheck=False)  # in place: hands the unused tail back
-        self.buffer = None
-        return audio
+        return self.sound.finish()
 
     def _keep(self, frames: list[av.AudioFrame]) -> None:
         for out in frames:
             # Packed 'flt' comes out as (1, n * channels).
-            block = out.to_ndarray().reshape(-1, out.layout.nb_channels)
-            end = self.filled + block.shape[0]
-            if self.buffer is None or end > self.buffer.shape[0]:
-                size = int(self.expected_s * self.rate) + self.rate if self.buffer is None else self.buffer.shape[0] * 3 // 2
-                grown = np.empty((max(end, size), block.shape[1]), dtype=np.float32)
-                if self.buffer is not None:
-                    grown[: self.filled] = self.buffer[: self.filled]
-                self.buffer = grown
-            self.buffer[self.filled : end] = block
-            self.filled = end
+            if not len(self.sound):  # the announced length is known once the stream is open
+                self.sound.expected = int(self.expected_s * self.rate) + self.rate
+            self.sound.extend(out.to_ndarray().reshape(-1, out.layout.nb_channels))
 
 
 class _AudioReader:

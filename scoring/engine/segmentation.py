@@ -626,28 +626,13 @@ def _best_straight_mix(g: np.ndarray, centre: float, cut_frames: Sequence[int]) 
     return min(fits, key=lambda fit: fit.ratio) if fits else None
 
 
-def _straight_mix(
-    g: np.ndarray,
-    energy: tuple[np.ndarray, np.ndarray],
-    centre: float,
-    cut_frames: Sequence[int],
-    spectra: np.ndarray,
-) -> MixFit | None:
-    """The best straight mix around `centre` (`_best_straight_mix`) if it is a dissolve's: it fits and holds
-    like a mix (`_mix_fits_and_holds`) between different pictures (`_different_pictures`); None otherwise.
-    Shots of one film often share tones and framing, and their motion sets the thresholds, so a 12-frame
-    dissolve between them can fail the end-difference checks or stay below its threshold while its frames
-    are still plainly a mix. `energy`: `picture_energy` of every frame."""
-    best = _best_straight_mix(g, centre, cut_frames)
-    if best is None or not _mix_fits_and_holds(g, energy, best) or not _different_pictures(g, best, spectra):
-        return None
-    return best
-
-
 def _mix_fits_and_holds(g: np.ndarray, energy: tuple[np.ndarray, np.ndarray], best: MixFit) -> bool:
     """Whether a straight mix explains the frames clearly better than in-shot motion ever did (ratio <=
     STRAIGHT_MIX_MAX_RATIO), or less clearly (up to STRAIGHT_MIX_LOOSE_RATIO) with the picture energy of a
-    mix. Half of a dissolve's test: its ends must also be different pictures (`_different_pictures`)."""
+    mix. Half of a dissolve's test: its ends must also be different pictures (`_different_pictures`). Shots
+    of one film often share tones and framing, and their motion sets the thresholds, so a 12-frame dissolve
+    between them can fail the end-difference checks or stay below its threshold while its frames are still
+    plainly a mix. `energy`: `picture_energy` of every frame."""
     if best.ratio > STRAIGHT_MIX_LOOSE_RATIO:
         return False
     # Half mixed, two pictures hold less contrast and structure than either (a 50/50 mix of pictures of
@@ -687,7 +672,7 @@ def _as_straight_mix(
     timestamps_s: np.ndarray,
     spectra: np.ndarray,
 ) -> list[Boundary]:
-    """[an accepted dissolve] where `_straight_mix`'s tests hold for the best straight mix around a DK bump that
+    """[an accepted dissolve] where `_mix_fits_and_holds` and `_different_pictures` hold for the best straight mix around a DK bump that
     still reaches DISSOLVE_MIN_STRENGTH and is no dip through black (a fade has its own test), placed where
     the mix is half done (cut convention: the first frame more than half new); [a sub-threshold candidate]
     there when the mix fits better than most motion but not enough (the correction loop may split at it);

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.engine.straight_mix import dissolve_mix
 
 from scoring.engine.decode import decode_clip
 from scoring.engine.features import frame_spectra, linear_mix_fit, picture_energy
@@ -15,7 +16,6 @@ from scoring.engine.segmentation import (
     Boundary,
     _best_straight_mix,
     _rolling_baseline,
-    _straight_mix,
     align_shots,
     correct_boundaries,
     detect_boundaries,
@@ -388,10 +388,10 @@ def test_smooth_picture_panning_is_no_straight_mix_dissolve() -> None:
     variance, gradient = picture_energy(pan[[fit.first, *half, fit.last]])
     held = 0.5 * sum(float(e[1] + e[2]) / float(e[0] + e[3]) for e in (variance, gradient))
     assert held > STRAIGHT_MIX_MAX_ENERGY
-    assert _straight_mix(pan, picture_energy(pan), 30, [], frame_spectra(pan)) is None
+    assert dissolve_mix(pan, picture_energy(pan), 30, [], frame_spectra(pan)) is None
 
     first, second = smooth(64), smooth(64)
     alpha = np.clip((np.arange(60) - 24) / 12, 0.0, 1.0)[:, None, None]  # a 12-frame dissolve, half done at 30
     dissolve = ((1 - alpha) * first + alpha * second).astype(np.float32)
-    found = _straight_mix(dissolve, picture_energy(dissolve), 30, [], frame_spectra(dissolve))
+    found = dissolve_mix(dissolve, picture_energy(dissolve), 30, [], frame_spectra(dissolve))
     assert found is not None and abs(found.half_point - 30) <= 1, found

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tests.engine.prerequisites import need
+from tests.engine.straight_mix import dissolve_mix
 
 from scoring.bench.real_footage import (
     SOURCE_FRAMES,
@@ -28,7 +29,6 @@ from scoring.engine.segmentation import (
     STRAIGHT_MIX_LOOSE_RATIO,
     STRAIGHT_MIX_MAX_RATIO,
     _best_straight_mix,
-    _straight_mix,
     segment,
 )
 from scoring.engine.transnet import transnet_available
@@ -184,7 +184,7 @@ def test_a_looser_straight_mix_counts_when_the_picture_energy_agrees(source: Pat
     little, but its frames stay as sharp as a picture in motion: not a dissolve."""
     clip = splice_real_footage(tmp_path / "moving.mp4", shots=40, seed=904, source=source)
     g = _grey(clip.path)
-    fit = _straight_mix(g, picture_energy(g), 170.0, [], frame_spectra(g))
+    fit = dissolve_mix(g, picture_energy(g), 170.0, [], frame_spectra(g))
     assert fit is not None and STRAIGHT_MIX_MAX_RATIO < fit.ratio <= STRAIGHT_MIX_LOOSE_RATIO, fit
     assert abs(fit.half_point + 0.5 - 170) <= 2, fit
     counts, _ = _counts(clip, expert=False)
@@ -194,4 +194,4 @@ def test_a_looser_straight_mix_counts_when_the_picture_energy_agrees(source: Pat
     g = _grey(source)
     fade = _best_straight_mix(g, 5247.5, [])
     assert fade is not None and fade.ratio <= STRAIGHT_MIX_LOOSE_RATIO, fade
-    assert _straight_mix(g, picture_energy(g), 5247.5, [], frame_spectra(g)) is None
+    assert dissolve_mix(g, picture_energy(g), 5247.5, [], frame_spectra(g)) is None
