@@ -111,6 +111,21 @@ STRAIGHT_MIX_COARSE_ENDS = 0.8  # ...among those whose pooled ends differ by thi
 # ...and a clear DK bump whose frames fit no straight mix better than this is in-shot motion (spliced real
 # footage: 11 of 13 false gradual boundaries above it, 1 of 234 true ones)
 STRAIGHT_MIX_MOTION_RATIO = 0.88
+# A dissolve longer than K (up to ~2.5K) may raise no DK bump at all: DK sees K/length of its change. Where
+# a frame holds little of the picture energy of the frames K either side (a mix, see `_mixed_frame`; motion
+# keeps it) and no found boundary lies within K, straight mixes of 16 to 32 frames around it are fitted.
+# Measured on held-out spliced dissolves of 17-30 frames against positions of the real music video inside
+# its shots: a long mix fits dissolves at ratios 0.46-0.86 with held energy 0.43-0.81, in-shot motion
+# mostly above 0.85 (the few below keep more energy or are the same picture).
+LONG_MIX_MAX_ENERGY = 0.65  # a frame this far under the frames K either side is worth a long fit
+LONG_MIX_HALF_WIDTHS = (8, 10, 12, 14, 16)
+LONG_MIX_REACH = 6
+LONG_MIX_POOL = 4  # the windows are ranked on 4x4-pooled frames (65 of them a fit), the best refined at full size
+LONG_MIX_MAX_RATIO = 0.85
+LONG_MIX_HELD_ENERGY = 0.75
+# Both ends hold a picture: the less contrasted end keeps at least this share of the other's grey variance
+# (held-out long dissolves: 0.21 and up; the music video's closing fade to black: 0.12).
+LONG_MIX_END_BALANCE = 0.15
 # --- wipes (a split between the old and the new picture sweeping across the frame) ----------
 WIPE_HALF = 3  # frame t is compared with frames t - 3 and t + 3: each side of the edge matches one of them
 WIPE_MIN_SCORE = 0.15  # share of the change the split explains, every frame of the sweep (in-shot: ~0.16 at
@@ -338,12 +353,17 @@ def detect_candidates(
     doubtful: list[Boundary] = []
     cuts = _detect_cuts(g, hists, spectra, sig, timestamps_s, fps, doubtful)
     accepted_cuts = [c for c in cuts if c.accepted]
-    graduals = _detect_gradual(g, hists, spectra, sig, timestamps_s, accepted_cuts)
+    energy = picture_energy(g)
+    graduals = _detect_gradual(g, hists, spectra, energy, sig, timestamps_s, accepted_cuts)
     wipes = _detect_wipes(g, spectra, timestamps_s, accepted_cuts)
     if wipes:  # the sweeping edge places a wipe better than the blend fit does
         graduals = [b for b in graduals if not any(w.start_s <= b.end_s and b.start_s <= w.end_s for w in wipes)]
         graduals += wipes
-    candidates = _suppress_close(cuts + graduals, fps)
+    found = cuts + graduals
+    long_dissolves = _detect_long_dissolves(
+        g, energy, spectra, lag, timestamps_s, [b for b in found if b.accepted], [c.frame for c in accepted_cuts]
+    )
+    candidates = _suppress_close(found + long_dissolves, fps)
     return sorted(candidates, key=lambda b: b.time_s), doubtful
 
 
@@ -437,12 +457,14 @@ def _detect_gradual(
     g: np.ndarray,
     hists: np.ndarray,
     spectra: np.ndarray,
+    energy: tuple[np.ndarray, np.ndarray],
     sig: _Signals,
     timestamps_s: np.ndarray,
     cuts: Sequence[Boundary],
 ) -> list[Boundary]:
     """Gradual transitions (dissolves, fades, wipes): a bump in DK that no cut explains, whose frames
-    show a sustained rise of D1 over the local level and whose two ends really differ."""
+    show a sustained rise of D1 over the local level and whose two ends really differ. `energy`:
+    `picture_energy(g)`."""
     n = g.shape[0]
     lag = sig.lag
     threshold = np.clip(GRADUAL_RATIO * sig.bk, GRADUAL_MIN_CHANGE, GRADUAL_MAX_THRESHOLD)
@@ -457,7 +479,6 @@ def _detect_gradual(
     # A fade shows as two bumps (out, in) whose spans touch or lie a few black (or white) frames apart:
     # one transition. So do overlapping finds.
     level = g.mean(axis=(1, 2))
-    energy = picture_energy(g)
 
     def as_straight_mix(span: _Span, black: bool) -> list[Boundary]:
         return _as_straight_mix(g, energy, span, black, cut_frames, timestamps_s, spectra)
@@ -581,15 +602,23 @@ def _detect_gradual(
     return out
 
 
-def _best_straight_mix(g: np.ndarray, centre: float, cut_frames: Sequence[int]) -> MixFit | None:
+def _best_straight_mix(
+    g: np.ndarray,
+    centre: float,
+    cut_frames: Sequence[int],
+    half_widths: Sequence[int] = STRAIGHT_MIX_HALF_WIDTHS,
+    reach: int = STRAIGHT_MIX_REACH,
+    pool: int = 2,
+) -> MixFit | None:
     """The straight mix of two different pictures (see `linear_mix_fit`) that best explains the frames
-    around `centre`: tried over 8 to 18 frames, its middle within STRAIGHT_MIX_REACH of the centre, never
-    across an accepted cut, between ends that differ (STRAIGHT_MIX_MIN_ENDS) and both hold a picture (a
-    fade from or to a blank frame has its own test). None when no such pair of ends exists."""
+    around `centre`: tried over 2 x `half_widths` + 1 or + 2 frames (8 to 18 by default), its middle within
+    `reach` of the centre, never across an accepted cut, between ends that differ (STRAIGHT_MIX_MIN_ENDS)
+    and both hold a picture (a fade from or to a blank frame has its own test). None when no such pair of
+    ends exists."""
     n = g.shape[0]
     c = int(round(centre))
-    lo = max(0, c - STRAIGHT_MIX_REACH - STRAIGHT_MIX_HALF_WIDTHS[-1])
-    hi = min(n, c + STRAIGHT_MIX_REACH + STRAIGHT_MIX_HALF_WIDTHS[-1] + 2)
+    lo = max(0, c - reach - half_widths[-1])
+    hi = min(n, c + reach + half_widths[-1] + 2)
     spread = g[lo:hi].std(axis=(1, 2))
 
     def usable(first: int, last: int) -> bool:
@@ -598,19 +627,19 @@ def _best_straight_mix(g: np.ndarray, centre: float, cut_frames: Sequence[int]) 
             and spread[first - lo] >= BLACK_SPREAD and spread[last - lo] >= BLACK_SPREAD
         )
 
-    # Coarse to fine: odd-length windows on 2x2-pooled frames, then the few best at full size with their
-    # even-length neighbours (the ratio's thresholds were measured at full size).
+    # Coarse to fine: odd-length windows on `pool` x `pool`-pooled frames, then the few best at full size
+    # with their even-length neighbours (the ratio's thresholds were measured at full size).
     windows = [
         (middle - half, middle + half)
-        for middle in range(c - STRAIGHT_MIX_REACH, c + STRAIGHT_MIX_REACH + 1)
-        for half in STRAIGHT_MIX_HALF_WIDTHS
+        for middle in range(c - reach, c + reach + 1)
+        for half in half_widths
         if usable(middle - half, middle + half)
     ]
     if not windows:
         return None
     region = g[lo:hi]
-    h, w = region.shape[1] // 2 * 2, region.shape[2] // 2 * 2
-    pooled = region[:, :h, :w].reshape(region.shape[0], h // 2, 2, w // 2, 2).mean(axis=(2, 4))
+    h, w = region.shape[1] // pool * pool, region.shape[2] // pool * pool
+    pooled = region[:, :h, :w].reshape(region.shape[0], h // pool, pool, w // pool, pool).mean(axis=(2, 4))
     coarse = linear_mix_fits(pooled, [(first - lo, last - lo) for first, last in windows])
     ranked = sorted(
         (fit for fit in coarse if fit.ends_distance >= STRAIGHT_MIX_COARSE_ENDS * STRAIGHT_MIX_MIN_ENDS),
@@ -638,11 +667,7 @@ def _mix_fits_and_holds(g: np.ndarray, energy: tuple[np.ndarray, np.ndarray], be
     # Half mixed, two pictures hold less contrast and structure than either (a 50/50 mix of pictures of
     # correlation r holds (1 + r) / 2 of their variance); smooth pictures moving, which a straight mix also
     # fits, hold as much or more (synthetic demo shots: 0.87 and up, dissolves of real footage: 0.50-0.85).
-    half = [int(np.floor(best.half_point)), int(np.ceil(best.half_point))]
-    frames = [best.first, *half, best.last]
-    held = 0.5 * sum(
-        float(e[1] + e[2]) / max(1e-12, float(e[0] + e[3])) for e in (values[frames] for values in energy)
-    )
+    held = _held_energy(energy, best)
     if best.ratio <= STRAIGHT_MIX_MAX_RATIO:
         return held <= STRAIGHT_MIX_MAX_ENERGY
     # A looser fit: the half-mixed frames must hold clearly less than the ends, and be no sharper than the
@@ -651,7 +676,70 @@ def _mix_fits_and_holds(g: np.ndarray, energy: tuple[np.ndarray, np.ndarray], be
         return False
     _, ends_mixed = picture_energy(0.5 * (g[best.first] + g[best.last])[None])
     gradient = energy[1]
+    half = [int(np.floor(best.half_point)), int(np.ceil(best.half_point))]
     return 0.5 * float(gradient[half[0]] + gradient[half[1]]) <= STRAIGHT_MIX_LOOSE_GRADIENT * float(ends_mixed[0])
+
+
+def _held_energy(energy: tuple[np.ndarray, np.ndarray], best: MixFit) -> float:
+    """The share of its ends' picture energy (variance and gradient energy, the mean of the two ratios) that
+    a mix's half-mixed frames hold: (1 + r) / 2 for a 50/50 mix of two pictures of correlation r, about 1
+    for a picture moving."""
+    half = [int(np.floor(best.half_point)), int(np.ceil(best.half_point))]
+    frames = [best.first, *half, best.last]
+    return 0.5 * sum(
+        float(e[1] + e[2]) / max(1e-12, float(e[0] + e[3])) for e in (values[frames] for values in energy)
+    )
+
+
+def _ends_balanced(variance: np.ndarray, fit: MixFit) -> bool:
+    """Neither end of the mix is a fading blank: the weaker holds LONG_MIX_END_BALANCE of the other's variance."""
+    first, last = float(variance[fit.first]), float(variance[fit.last])
+    return min(first, last) >= LONG_MIX_END_BALANCE * max(first, last)
+
+
+def _detect_long_dissolves(
+    g: np.ndarray,
+    energy: tuple[np.ndarray, np.ndarray],
+    spectra: np.ndarray,
+    lag: int,
+    timestamps_s: np.ndarray,
+    found: Sequence[Boundary],
+    cut_frames: Sequence[int],
+) -> list[Boundary]:
+    """Dissolves too slow to raise a DK bump (see LONG_MIX_MAX_ENERGY): at each frame that holds at most
+    LONG_MIX_MAX_ENERGY of the picture energy of the frames K either side (a local minimum, least first),
+    with no `found` boundary within K, the best straight mix of 16 to 32 frames around it; accepted when it
+    fits (ratio <= LONG_MIX_MAX_RATIO), its half-mixed frames hold at most LONG_MIX_HELD_ENERGY of its ends'
+    energy, and its ends are different pictures. Placed where the mix is half done."""
+    n = g.shape[0]
+    if n <= 2 * lag + 2:
+        return []
+    inner = slice(lag, n - lag)
+    ratio = np.zeros(n - 2 * lag, dtype=np.float64)
+    for values in energy:
+        e = values.astype(np.float64)
+        ratio = np.maximum(ratio, e[inner] / np.maximum(1e-9, 0.5 * (e[: n - 2 * lag] + e[2 * lag :])))
+    low = (ratio[1:-1] <= LONG_MIX_MAX_ENERGY) & (ratio[1:-1] <= ratio[:-2]) & (ratio[1:-1] <= ratio[2:])
+    frames = np.flatnonzero(low) + 1 + lag
+    order = frames[np.argsort(ratio[frames - lag], kind="stable")]
+    taken = [(float(b.start_s), float(b.end_s)) for b in found]
+    guard_s = lag * float(np.median(np.diff(timestamps_s))) if timestamps_s.size > 1 else 0.0
+    out: list[Boundary] = []
+    for frame in order:
+        t = float(timestamps_s[frame])
+        if any(start - guard_s <= t <= end + guard_s for start, end in taken):
+            continue
+        fit = _best_straight_mix(g, float(frame), cut_frames, LONG_MIX_HALF_WIDTHS, LONG_MIX_REACH, LONG_MIX_POOL)
+        if (
+            fit is None or fit.ratio > LONG_MIX_MAX_RATIO or _held_energy(energy, fit) > LONG_MIX_HELD_ENERGY
+            or not _ends_balanced(energy[0], fit) or not _different_pictures(g, fit, spectra)
+        ):
+            continue
+        dissolve = _gradual(timestamps_s, fit.half_point + 0.5, LONG_MIX_MAX_RATIO / max(fit.ratio, 1e-6),
+                            fit.first + 1, fit.last - 1)
+        out.append(dissolve)
+        taken.append((dissolve.start_s, dissolve.end_s))
+    return out
 
 
 def _different_pictures(g: np.ndarray, best: MixFit, spectra: np.ndarray) -> bool:

@@ -131,8 +131,9 @@ def test_slow_dissolves_between_moving_shots_are_found(source: Path, tmp_path: P
     between shots with dancing and shared tones): most leave DK below its threshold (it shows only
     K/length of a slow dissolve's change, and the dancing sets the threshold). Found by their mixed middle
     frames: 9 of 25 within +-2 frames (5 without that test); 10 since a bump whose frames are a straight
-    mix of two pictures is accepted too. 4 false boundaries (5 before clear bumps that fit no straight
-    mix were set aside as motion)."""
+    mix of two pictures is accepted too; 18 since frames holding little of the picture energy of their
+    neighbours K away get long mixes (16-32 frames) fitted, where no boundary was found. 4 false
+    boundaries (5 before clear bumps that fit no straight mix were set aside as motion)."""
     from scoring.bench.segmentation_heldout import HELD_OUT, Tally, splice_held_out
 
     spec = next(s for s in HELD_OUT if s.name == "h104-dissolves")
@@ -142,8 +143,20 @@ def test_slow_dissolves_between_moving_shots_are_found(source: Path, tmp_path: P
     tally = Tally()
     false = tally.add(clip.boundary_frames, clip.kinds, [round(t * clip.fps) for t in result.boundaries_s])
     matched, total = tally.by_kind["dissolve"]
-    assert total == 25 and matched >= 10, tally.line()
+    assert total == 25 and matched >= 17, tally.line()
     assert len(false) <= 4, (false, tally.line())
+
+
+def test_dissolves_longer_than_k_are_found(source: Path, tmp_path: Path) -> None:
+    """24-frame dissolves (twice K) between half of 24 shots of real footage (seed 6, never tuned on) raise
+    too small a DK bump to be found as such: 1 of 13 was before the long-mix fits, 8 of 13 now, with no
+    more false boundaries (1) and every hard cut still found."""
+    clip = splice_real_footage(tmp_path / "long.mp4", shots=24, seed=6, source=source, dissolve_frames=24,
+                               dissolve_share=0.5, shot_s=(2.0, 4.0))
+    counts, _ = _counts(clip, expert=False)
+    assert counts.truth_gradual == 13 and counts.matched_gradual >= 7, counts.line()
+    assert counts.matched_cuts == counts.truth_cuts, counts.line()
+    assert counts.detected - counts.matched <= 1, counts.line()
 
 
 def test_dissolves_between_alike_shots_and_the_first_shot(source: Path, tmp_path: Path) -> None:
