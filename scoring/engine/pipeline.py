@@ -22,7 +22,7 @@ from .metrics.base import MetricValue, failed, jsonable, not_measured
 from .metrics.lipsync import ATTRIBUTION, LIP, lipsync_metrics, with_lip_offset
 from .metrics.reference import REFERENCE_METRICS, reference_metrics
 from .metrics.shot import SHOT_METRICS, shot_metrics
-from .metrics.sync import SyncEnvelopes, sync_envelopes, sync_metric
+from .metrics.sync import sync_metric
 from .metrics.video import CONSISTENCY_METRICS, VIDEO_METRICS, consistency_metrics, face_frames, video_metrics
 from .ocr import text_rendering_metric
 from .probe import probe_clip
@@ -223,21 +223,10 @@ def score_clip(
         timings["segmentation"] = time.perf_counter() - since
         return found
 
-    # Segmentation keeps one core: the audio metrics and the sync envelopes, which need no shots, take the
-    # other meanwhile. (A failed envelope leaves `envelopes` empty: the sync metric then computes its own.)
-    envelopes: list[SyncEnvelopes] = []
-
-    def prepare_sync() -> dict[str, MetricValue]:
-        if decoded.has_audio:
-            envelopes.append(sync_envelopes(decoded))
-        return {}
-
-    early = [
-        MetricStage("metrics_audio", CLIP_AUDIO_METRICS, "audio metrics",
-                    lambda: clip_audio_metrics(decoded, script, config=config)),
-        MetricStage("sync_envelopes", (), "sync envelopes", prepare_sync),
-    ]
-    seg, early_metrics = _beside(early, timings, run_segmentation)
+    # Segmentation keeps one core: the audio metrics that need no shots take the other meanwhile.
+    clip_audio = MetricStage("metrics_audio", CLIP_AUDIO_METRICS, "audio metrics",
+                             lambda: clip_audio_metrics(decoded, script, config=config))
+    seg, early_metrics = _beside([clip_audio], timings, run_segmentation)
     mark = time.perf_counter()
 
     expert = config.use_expert_models
@@ -268,9 +257,8 @@ def score_clip(
     # The metric groups only read the decode, the segmentation and the faces, so they run in two lanes
     # of about equal cost side by side: numpy, scipy, PyAV and the ONNX/torch models release the GIL for
     # their heavy parts, so the lanes use both cores once decoding is done. Lip sync follows sync in
-    # one lane: both write `sync_evidence`. Shot metrics go to the lane that is otherwise the shorter:
-    # with the expert models the sync lane (it reads the lips), on the DSP path the video lane (measured
-    # alone on the 60 s 720p clip: video 0.36 s; audio per shot, sync and consistency 0.30 s; shot 0.08 s).
+    # one lane: both write `sync_evidence`; the speech activity lip sync reads was computed beside the
+    # segmentation. Shot metrics close the video lane, which is otherwise the shorter.
     per_shot: list[Any] = []
     sync_evidence: dict[str, Any] = {"offset_ms": None, "confidence": None}
     f_version = faces_version() if faces_by_sample is not None else ""
@@ -281,7 +269,7 @@ def score_clip(
         return values
 
     def run_sync() -> dict[str, MetricValue]:
-        value, evidence = sync_metric(decoded, seg, envelopes=envelopes[0] if envelopes else None)
+        value, evidence = sync_metric(decoded, seg)
         # Not measured from motion (dancing to a beat): the lips of the face shots may still tell it.
         value, evidence = with_lip_offset(value, evidence, path, decoded, [(s.start_s, s.end_s) for s in seg.shots],
                                           faces_by_sample, version=tool_versions("av", "numpy", "scipy") + f"; {f_version}")
@@ -312,6 +300,8 @@ def score_clip(
                                               faces_version=f_version, use_expert_models=expert)),
         MetricStage("metrics_rubric", tuple(RUBRIC_METRIC_NAMES.values()), "rubric judge",
                     lambda: rubric_metrics(script, decoded, seg, config.judge)),
+        MetricStage("metrics_shot", SHOT_METRICS, "shot metrics",
+                    lambda: shot_metrics(seg, script, decoded, use_expert_models=expert)),
     ]
     lane_two: list[MetricStage] = [
         MetricStage("metrics_audio_shots", SHOT_AUDIO_METRICS, "audio metrics",
@@ -321,10 +311,6 @@ def score_clip(
         MetricStage("metrics_consistency", CONSISTENCY_METRICS, "consistency metrics",
                     lambda: consistency_metrics(decoded, seg, script, faces_by_sample, f_version)[0]),
     ]
-    (lane_one if expert else lane_two).append(
-        MetricStage("metrics_shot", SHOT_METRICS, "shot metrics",
-                    lambda: shot_metrics(seg, script, decoded, use_expert_models=expert))
-    )
     metrics = {**early_metrics, **_run_lanes(lane_one, lane_two, timings)}
     mark = lap("metrics", mark)
     # Every catalog metric appears in the result, in catalog order.

@@ -122,25 +122,3 @@ def test_alternative_visual_envelopes_follow_a_known_shift(synth, feature: str) 
     late, early = offset_ms("sync_+0.2", feature), offset_ms("sync_-0.3", feature)
     assert late - early == pytest.approx(500.0, abs=40.0)
     assert abs(late - 200.0) > abs(offset_ms("sync_+0.2", "novelty_onset") - 200.0)
-
-
-@pytest.mark.parametrize("feature", ["novelty_onset", "motion_energy", "motion_onset"])
-def test_envelopes_computed_before_segmentation_give_the_same_estimate(synth, feature: str) -> None:
-    # The pipeline computes the envelopes while the clip is segmented (they need no shot) and hands them to
-    # the metric; the cuts are masked afterwards. Same estimate as computing everything after segmentation,
-    # and the envelopes handed in are not edited (the metric masks and trims copies).
-    import numpy as np
-
-    from scoring.engine.decode import decode_clip
-    from scoring.engine.metrics.sync import estimate_offset, sync_envelopes
-    from scoring.engine.segmentation import segment
-
-    decoded = decode_clip(synth("sync_+0.2").path)
-    seg = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
-    assert seg.shots and len(seg.shots) > 1  # cuts to mask
-    envelopes = sync_envelopes(decoded, feature)
-    kept = (envelopes.visual_onsets.copy(), envelopes.audio.copy())
-    given = estimate_offset(decoded, seg, visual_feature=feature, envelopes=envelopes)
-    assert given is not None and given == estimate_offset(decoded, seg, visual_feature=feature)
-    assert np.array_equal(envelopes.visual_onsets, kept[0]) and np.array_equal(envelopes.audio, kept[1])
-    assert envelopes.visual_onsets.max() > 0.0 and envelopes.audio.max() > 0.0

@@ -103,15 +103,8 @@ VISUAL_FEATURES = ("novelty_onset", "motion_energy", "motion_onset")
 def visual_onset_envelope(
     decoded: DecodedClip, masked: np.ndarray, grid_t: np.ndarray, feature: str = "novelty_onset"
 ) -> np.ndarray:
-    """Visual event onsets on the grid: `visual_onsets` with the cut frames masked (`mask_visual_onsets`)."""
-    onsets = mask_visual_onsets(visual_onsets(decoded, feature), masked, feature)
-    envelope: np.ndarray = np.interp(grid_t, decoded.timestamps_s, onsets, left=0.0, right=0.0)
-    return envelope
-
-
-def visual_onsets(decoded: DecodedClip, feature: str = "novelty_onset") -> np.ndarray:
-    """(frames,) visual event onsets, before any cut is masked: the rectified increase of each frame's
-    novelty, its mean grey difference from an exponential moving average of the frames before it.
+    """Visual event onsets on the grid: the rectified increase of each frame's novelty, its mean
+    grey difference from an exponential moving average of the frames before it; cut frames masked.
 
     Novelty against the recent past (not just the previous frame) makes an event's start stand out
     and its end not (a flash switching off looks like the past again); onsets rather than energy
@@ -128,11 +121,14 @@ def visual_onsets(decoded: DecodedClip, feature: str = "novelty_onset") -> np.nd
             rows = block if last is None else np.concatenate([last, block])
             energy[first + (last is None) : first + block.shape[0]] = np.abs(np.diff(rows, axis=0)).mean(axis=1)
             last = block[-1:]
-        if feature == "motion_energy":
-            return energy
-        onset = np.zeros_like(energy)
-        onset[1:] = np.maximum(0.0, np.diff(energy))
-        return onset
+        if feature == "motion_onset":
+            onset = np.zeros_like(energy)
+            onset[1:] = np.maximum(0.0, np.diff(energy))
+            onset[1:][masked[:-1]] = 0.0  # the frame after a masked one rises from the cut's value: no event
+            energy = onset
+        energy[masked] = 0.0
+        motion: np.ndarray = np.interp(grid_t, decoded.timestamps_s, energy, left=0.0, right=0.0)
+        return motion
     if feature != "novelty_onset":
         raise ValueError(f"unknown visual feature {feature!r}; one of {VISUAL_FEATURES}")
     a = 1.0 - np.exp(-1.0 / (NOVELTY_MEMORY_S * max(decoded.fps, 1.0)))
@@ -152,34 +148,9 @@ def visual_onsets(decoded: DecodedClip, feature: str = "novelty_onset") -> np.nd
         past_before = past[-1:]
     onset = np.zeros_like(novelty)
     onset[1:] = np.maximum(0.0, np.diff(novelty))
-    return onset
-
-
-def mask_visual_onsets(onsets: np.ndarray, masked: np.ndarray, feature: str = "novelty_onset") -> np.ndarray:
-    """A copy of `visual_onsets` with the frames of cuts and transitions (`masked`) set to 0; for
-    "motion_onset" also the frame after each, which rises from the cut's value: no event."""
-    out = onsets.copy()
-    if feature == "motion_onset":
-        out[1:][masked[:-1]] = 0.0
-    out[masked] = 0.0
-    return out
-
-
-@dataclass(frozen=True)
-class SyncEnvelopes:
-    """What the offset estimate needs that no shot boundary changes, so it can be computed while the clip
-    is segmented: the 10 ms grid, the per-frame visual onsets before masking, the audio onset envelope."""
-
-    feature: str
-    grid_t: np.ndarray
-    visual_onsets: np.ndarray
-    audio: np.ndarray
-
-
-def sync_envelopes(decoded: DecodedClip, visual_feature: str = "novelty_onset") -> SyncEnvelopes:
-    grid_t = np.arange(0.0, decoded.duration_s, 1.0 / GRID_HZ)
-    audio = audio_onset_envelope(mono(decoded), decoded.audio_rate, decoded.audio_start_s, grid_t)
-    return SyncEnvelopes(visual_feature, grid_t, visual_onsets(decoded, visual_feature), audio)
+    onset[masked] = 0.0
+    envelope: np.ndarray = np.interp(grid_t, decoded.timestamps_s, onset, left=0.0, right=0.0)
+    return envelope
 
 
 def _float_blocks(decoded: DecodedClip) -> Iterator[tuple[int, np.ndarray]]:
@@ -215,11 +186,7 @@ def _correlation_null(audio: np.ndarray, visual: np.ndarray, lag: int, exclude: 
 
 
 def estimate_offset(
-    decoded: DecodedClip,
-    seg: SegmentationResult,
-    max_lag_s: float = MAX_LAG_S,
-    visual_feature: str = "novelty_onset",
-    envelopes: SyncEnvelopes | None = None,
+    decoded: DecodedClip, seg: SegmentationResult, max_lag_s: float = MAX_LAG_S, visual_feature: str = "novelty_onset"
 ) -> SyncEstimate | None:
     """The global offset (positive: audio late), or None when either stream has no events to line up.
 
@@ -231,16 +198,12 @@ def estimate_offset(
     - distinctness: erf((peak - best rival lag more than EXCLUDE_S away) / (2 sd)), about the
       probability that the peak beats its runner-up not by noise (0 when they tie: a rhythm that
       lines up every beat or bar tells no offset).
-    0 when the best lag lies within EDGE_LAG_GUARD_S of the searched range's edge. `envelopes`: this clip's
-    `sync_envelopes`, computed beforehand (else computed here).
+    0 when the best lag lies within EDGE_LAG_GUARD_S of the searched range's edge.
     """
-    if envelopes is None or envelopes.feature != visual_feature:
-        envelopes = sync_envelopes(decoded, visual_feature)
-    grid_t = envelopes.grid_t
+    grid_t = np.arange(0.0, decoded.duration_s, 1.0 / GRID_HZ)
     masked = seg.transition_mask(decoded.timestamps_s, guard_frames=2)
-    onsets = mask_visual_onsets(envelopes.visual_onsets, masked, visual_feature)
-    visual = np.interp(grid_t, decoded.timestamps_s, onsets, left=0.0, right=0.0)
-    audio = envelopes.audio.copy()  # edited below; the caller's envelopes stay as they were
+    visual = visual_onset_envelope(decoded, masked, grid_t, visual_feature)
+    audio = audio_onset_envelope(mono(decoded), decoded.audio_rate, decoded.audio_start_s, grid_t)
     # The clip's first and last moments are an "event" in both streams (things start): not evidence.
     edge = (grid_t < EDGE_GUARD_S) | (grid_t > decoded.duration_s - EDGE_GUARD_S)
     visual[edge] = 0.0
@@ -289,13 +252,9 @@ def estimate_offset(
 
 
 def sync_metric(
-    decoded: DecodedClip,
-    seg: SegmentationResult,
-    visual_feature: str = "novelty_onset",
-    envelopes: SyncEnvelopes | None = None,
+    decoded: DecodedClip, seg: SegmentationResult, visual_feature: str = "novelty_onset"
 ) -> tuple[MetricValue, dict[str, object]]:
-    """The sync metric and evidence["sync"] (`visual_feature`: see visual_onsets; `envelopes`: see
-    estimate_offset)."""
+    """The sync metric and evidence["sync"] (`visual_feature`: see visual_onset_envelope)."""
     name, tool = "sync_offset", "numpy+scipy:onset-xcorr"
     version = tool_versions("av", "numpy", "scipy")
     if not decoded.has_audio:
@@ -304,7 +263,7 @@ def sync_metric(
             "confidence": None,
             "reason": "no audio",
         }
-    estimate = estimate_offset(decoded, seg, visual_feature=visual_feature, envelopes=envelopes)
+    estimate = estimate_offset(decoded, seg, visual_feature=visual_feature)
     if estimate is None:
         reason = "no audio onsets or no visual motion events to line up"
         return not_measured(name, reason, tool, version), {"offset_ms": None, "confidence": 0.0, "reason": reason}
