@@ -118,11 +118,11 @@ STRAIGHT_MIX_MOTION_RATIO = 0.88
 # its shots: a long mix fits dissolves at ratios 0.46-0.86 with held energy 0.43-0.81, in-shot motion
 # mostly above 0.85 (the few below keep more energy or are the same picture).
 LONG_MIX_MAX_ENERGY = 0.65  # a frame this far under the frames K either side is worth a long fit
-LONG_MIX_HALF_WIDTHS = (8, 10, 12, 14, 16)
-LONG_MIX_REACH = 6
+LONG_MIX_HALF_WIDTHS = (8, 10, 12, 14, 16)  # frames either side of the middle: mixes of 16 to 32 frames
+LONG_MIX_REACH = 6  # the middle is sought this far either side of the low-energy frame
 LONG_MIX_POOL = 4  # the windows are ranked on 4x4-pooled frames (65 of them a fit), the best refined at full size
-LONG_MIX_MAX_RATIO = 0.85
-LONG_MIX_HELD_ENERGY = 0.75
+LONG_MIX_MAX_RATIO = 0.85  # the mix fits the frames at least this much better than a hard split...
+LONG_MIX_HELD_ENERGY = 0.75  # ...and its half-mixed frames hold at most this of its ends' picture energy
 # Both ends hold a picture: the less contrasted end keeps at least this share of the other's grey variance
 # (held-out long dissolves: 0.21 and up; the music video's closing fade to black: 0.12).
 LONG_MIX_END_BALANCE = 0.15
@@ -710,7 +710,8 @@ def _detect_long_dissolves(
     LONG_MIX_MAX_ENERGY of the picture energy of the frames K either side (a local minimum, least first),
     with no `found` boundary within K, the best straight mix of 16 to 32 frames around it; accepted when it
     fits (ratio <= LONG_MIX_MAX_RATIO), its half-mixed frames hold at most LONG_MIX_HELD_ENERGY of its ends'
-    energy, and its ends are different pictures. Placed where the mix is half done."""
+    energy, and its ends are different pictures that both hold one (`_ends_balanced`). Placed where the mix
+    is half done; `found` plus the dissolves accepted so far keep their K either side clear."""
     n = g.shape[0]
     if n <= 2 * lag + 2:
         return []
