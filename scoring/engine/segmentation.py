@@ -720,6 +720,9 @@ def _detect_long_dissolves(
     for values in energy:
         e = values.astype(np.float64)
         ratio = np.maximum(ratio, e[inner] / np.maximum(1e-9, 0.5 * (e[: n - 2 * lag] + e[2 * lag :])))
+    # Between blank frames (black, a still colour) every frame is a "minimum" and no mix can fit: skipped.
+    variance = energy[0].astype(np.float64)
+    ratio[0.5 * (variance[: n - 2 * lag] + variance[2 * lag :]) < BLACK_SPREAD**2] = np.inf
     low = (ratio[1:-1] <= LONG_MIX_MAX_ENERGY) & (ratio[1:-1] <= ratio[:-2]) & (ratio[1:-1] <= ratio[2:])
     frames = np.flatnonzero(low) + 1 + lag
     order = frames[np.argsort(ratio[frames - lag], kind="stable")]

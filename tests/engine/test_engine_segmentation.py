@@ -395,3 +395,26 @@ def test_smooth_picture_panning_is_no_straight_mix_dissolve() -> None:
     dissolve = ((1 - alpha) * first + alpha * second).astype(np.float32)
     found = dissolve_mix(dissolve, picture_energy(dissolve), 30, [], frame_spectra(dissolve))
     assert found is not None and abs(found.half_point - 30) <= 1, found
+
+
+def test_long_blank_stretches_cost_no_long_mix_fits(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A failed generation can hold minutes of black. Between blank frames every frame is a minimum of the
+    # energy ratio the long-dissolve pass starts from, and no mix can fit there: none is tried. The cut
+    # into and out of the black are still found.
+    from scoring.engine import segmentation
+
+    rng = np.random.default_rng(0)
+    thumbs = np.zeros((3000, 36, 64), dtype=np.uint8)
+    picture = rng.integers(0, 255, (36, 64), dtype=np.uint8)
+    thumbs[:100], thumbs[-100:] = picture, picture[::-1]
+    fits: list[float] = []
+    best = segmentation._best_straight_mix
+
+    def counted(g: np.ndarray, centre: float, *args: object, **kwargs: object) -> object:
+        fits.append(centre)
+        return best(g, centre, *args, **kwargs)
+
+    monkeypatch.setattr(segmentation, "_best_straight_mix", counted)
+    result = segment(thumbs, np.arange(3000) / 25.0, 25.0, 120.0)
+    assert [round(t * 25) for t in result.boundaries_s] == [100, 2900]
+    assert len(fits) <= 2, fits
