@@ -354,14 +354,15 @@ def detect_candidates(
     cuts = _detect_cuts(g, hists, spectra, sig, timestamps_s, fps, doubtful)
     accepted_cuts = [c for c in cuts if c.accepted]
     energy = picture_energy(g)
-    graduals = _detect_gradual(g, hists, spectra, energy, sig, timestamps_s, accepted_cuts)
+    mixed = _energy_ratio(energy, lag)
+    graduals = _detect_gradual(g, hists, spectra, energy, mixed, sig, timestamps_s, accepted_cuts)
     wipes = _detect_wipes(g, spectra, timestamps_s, accepted_cuts)
     if wipes:  # the sweeping edge places a wipe better than the blend fit does
         graduals = [b for b in graduals if not any(w.start_s <= b.end_s and b.start_s <= w.end_s for w in wipes)]
         graduals += wipes
     found = cuts + graduals
     long_dissolves = _detect_long_dissolves(
-        g, energy, spectra, lag, timestamps_s, [b for b in found if b.accepted], [c.frame for c in accepted_cuts]
+        g, energy, mixed, spectra, lag, timestamps_s, [b for b in found if b.accepted], [c.frame for c in accepted_cuts]
     )
     candidates = _suppress_close(found + long_dissolves, fps)
     return sorted(candidates, key=lambda b: b.time_s), doubtful
@@ -458,13 +459,14 @@ def _detect_gradual(
     hists: np.ndarray,
     spectra: np.ndarray,
     energy: tuple[np.ndarray, np.ndarray],
+    mixed: np.ndarray,
     sig: _Signals,
     timestamps_s: np.ndarray,
     cuts: Sequence[Boundary],
 ) -> list[Boundary]:
     """Gradual transitions (dissolves, fades, wipes): a bump in DK that no cut explains, whose frames
     show a sustained rise of D1 over the local level and whose two ends really differ. `energy`:
-    `picture_energy(g)`."""
+    `picture_energy(g)`; `mixed`: `_energy_ratio(energy, K)`."""
     n = g.shape[0]
     lag = sig.lag
     threshold = np.clip(GRADUAL_RATIO * sig.bk, GRADUAL_MIN_CHANGE, GRADUAL_MAX_THRESHOLD)
@@ -507,7 +509,7 @@ def _detect_gradual(
     clear = [span for span in merged if span.peak >= 1.0]
     clear_spans = [(c.start, c.end) for c in clear]
     mixes = [
-        _mixed_frame(energy, span, lag, cut_frames, clear_spans, n) if span.peak < 1.0 else None
+        _mixed_frame(mixed, span, lag, cut_frames, clear_spans, n) if span.peak < 1.0 else None
         for span in merged
     ]
     for span, mix in zip(merged, mixes):
@@ -563,7 +565,7 @@ def _detect_gradual(
             # (not a fade's) has a vote too (see `_mix_centre`: motion leaves the picture energies alone;
             # measured: overriding the others with it misplaced clean synthetic dissolves).
             found = None if black else _mixed_frame(
-                energy, span, lag, cut_frames, [(c.start, c.end) for c in clear if c is not span], n
+                mixed, span, lag, cut_frames, [(c.start, c.end) for c in clear if c is not span], n
             )
             votes = [centre, middle, span.centre] + ([] if found is None else [_mix_centre(energy, found, lag)])
             centre = float(np.median(votes))
@@ -700,6 +702,7 @@ def _ends_balanced(variance: np.ndarray, fit: MixFit) -> bool:
 def _detect_long_dissolves(
     g: np.ndarray,
     energy: tuple[np.ndarray, np.ndarray],
+    mixed: np.ndarray,
     spectra: np.ndarray,
     lag: int,
     timestamps_s: np.ndarray,
@@ -715,11 +718,7 @@ def _detect_long_dissolves(
     n = g.shape[0]
     if n <= 2 * lag + 2:
         return []
-    inner = slice(lag, n - lag)
-    ratio = np.zeros(n - 2 * lag, dtype=np.float64)
-    for values in energy:
-        e = values.astype(np.float64)
-        ratio = np.maximum(ratio, e[inner] / np.maximum(1e-9, 0.5 * (e[: n - 2 * lag] + e[2 * lag :])))
+    ratio = mixed.copy()  # `_energy_ratio(energy, K)`
     # Between blank frames (black, a still colour) every frame is a "minimum" and no mix can fit: skipped.
     variance = energy[0].astype(np.float64)
     ratio[0.5 * (variance[: n - 2 * lag] + variance[2 * lag :]) < BLACK_SPREAD**2] = np.inf
@@ -801,8 +800,22 @@ def _gradual(
     )
 
 
+def _energy_ratio(energy: tuple[np.ndarray, np.ndarray], lag: int) -> np.ndarray:
+    """For every frame t in [K, N - K) (index t - K): the most, of its grey variance and of its gradient energy
+    (`picture_energy`), that it holds of the mean of the frames K before and after it. A mix of two pictures
+    holds about half; motion, however strong, keeps about all. Empty for clips of 2K frames or fewer."""
+    n = energy[0].shape[0]
+    ratio = np.zeros(max(0, n - 2 * lag))
+    if n <= 2 * lag:
+        return ratio
+    for values in energy:
+        sides = 0.5 * (values[: n - 2 * lag] + values[2 * lag :]).astype(np.float64)
+        ratio = np.maximum(ratio, values[lag : n - lag].astype(np.float64) / np.maximum(1e-9, sides))
+    return ratio
+
+
 def _mixed_frame(
-    energy: tuple[np.ndarray, np.ndarray],
+    mixed: np.ndarray,
     span: _Span,
     lag: int,
     cut_frames: Sequence[int],
@@ -813,7 +826,7 @@ def _mixed_frame(
     `picture_energy`) of the frames K before and after it, if that is at most DISSOLVE_MAX_ENERGY of theirs
     (a dissolve's mix) and a true minimum, not the edge of the search (the bump's centre is only a rough
     guess for a long dissolve: the mix may lie further on); None otherwise. The frames K either side
-    never lie across an accepted cut or in another transition's span (`clear`)."""
+    never lie across an accepted cut or in another transition's span (`clear`). `mixed`: `_energy_ratio`."""
     if span.peak < DISSOLVE_MIN_STRENGTH:
         return None
     c = int(round(span.centre))
@@ -824,9 +837,7 @@ def _mixed_frame(
     ]
     if len(frames) < 3:
         return None
-    ratios = [
-        max(float(e[t]) / max(1e-9, 0.5 * float(e[t - lag] + e[t + lag])) for e in energy) for t in frames
-    ]
+    ratios = [float(mixed[t - lag]) for t in frames]
     k = int(np.argmin(ratios))
     if ratios[k] > DISSOLVE_MAX_ENERGY or k in (0, len(frames) - 1):
         return None

@@ -89,14 +89,9 @@ def _db(power_or_amplitude: float, power: bool = False) -> float:
 
 
 def _frame_rms_db(mono: np.ndarray, frame: int) -> np.ndarray:
+    """Mean-square level (dBFS) of every whole `frame` samples of `mono`, floored at -200 dB."""
     count = mono.shape[0] // frame
-    if count == 0:
-        return np.zeros(0)
-    frames = mono[: count * frame].reshape(count, frame).astype(np.float64)
-    power = np.mean(frames**2, axis=1)
-    with np.errstate(divide="ignore"):
-        db: np.ndarray = 10.0 * np.log10(power)
-    return db
+    return _frame_levels_db(mono[: count * frame].reshape(count, frame))  # a view: no copy of the sound
 
 
 def loudness(decoded: DecodedClip) -> MetricValue:

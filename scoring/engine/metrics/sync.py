@@ -10,7 +10,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage, signal, special
 
 from ..decode import DecodedClip
-from ..features import parabolic_peak, to_float
+from ..features import FRAMES_PER_PASS, parabolic_peak, to_float  # frames per block of the novelty filter
 from ..segmentation import SegmentationResult
 from ..speech import mono
 from ..versions import tool_versions
@@ -20,7 +20,6 @@ GRID_HZ = 100  # both envelopes are compared on a 10 ms grid
 MAX_LAG_S = 2.0  # the score reaches 0 at 2 s, so larger offsets need not be told apart
 STFT_WINDOW_S = 0.02
 STFT_FRAMES_PER_PASS = 2048  # spectra per block (~20 s of sound): the clip's length does not set the memory
-FRAMES_PER_PASS = 1024  # video frames per block of the novelty filter, for the same reason
 DETREND_S = 1.0  # envelopes minus their 1 s moving average: only events correlate, not slow trends
 SMOOTH_S = 0.02  # Gaussian smoothing so the peak is parabolic near its top
 NOVELTY_MEMORY_S = 0.15  # time constant of the visual "recent past"
