@@ -10,6 +10,7 @@ from pathlib import Path
 import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import signal
 
 from .errors import ClipDecodeError, ClipTimeoutError
@@ -35,6 +36,12 @@ TRUE_PEAK_GATE = 0.5  # only blocks with a sample peak above -6 dBFS are oversam
 # at 720p), and the output is the same. Older PyAV always scales on one thread and has no such option.
 _ONE_THREAD: dict[str, int] = {"threads": 1} if int(av.__version__.split(".")[0]) >= 17 else {}
 _TRUE_PEAK_FIR = (signal.firwin(48, 1 / 4) * 4).astype(np.float32)  # 4x interpolation low-pass
+# The FIR as 4 phases of 12 taps: row i of column p weighs the sample 11 - i places back for the value p/4 on.
+_TRUE_PEAK_TAPS = _TRUE_PEAK_FIR.size // 4
+_TRUE_PEAK_PHASES = np.stack([_TRUE_PEAK_FIR[p::4][::-1] for p in range(4)], axis=1)
+# An interpolated value is at most this times the largest magnitude among the samples it is made of (with a
+# margin for single-precision rounding, so that no value a bit over the bound is ever skipped).
+_TRUE_PEAK_GAIN = float(np.abs(_TRUE_PEAK_PHASES).sum(axis=0).max()) * (1.0 + 1e-4)
 
 
 @dataclass(frozen=True)
@@ -99,9 +106,40 @@ class AudioPeakMeter:
         stats.sample_peak = max(stats.sample_peak, peak)
         true_peak = peak
         if peak >= TRUE_PEAK_GATE:
-            upsampled = signal.upfirdn(_TRUE_PEAK_FIR, block, up=4, axis=0)
-            true_peak = max(peak, float(np.abs(upsampled).max()))
+            true_peak = max(peak, interpolated_peak(block, floor=max(stats.true_peak, peak), magnitude=magnitude))
         stats.true_peak = max(stats.true_peak, true_peak)
+
+
+def interpolated_peak(block: np.ndarray, floor: float = 0.0, magnitude: np.ndarray | None = None) -> float:
+    """The largest magnitude of the (n, channels) block oversampled 4x, as `signal.upfirdn(_TRUE_PEAK_FIR,
+    block, up=4, axis=0)` gives it (the block zero outside), if it exceeds `floor`; else at most `floor`.
+
+    Only the values that could exceed `floor` are computed: each is at most _TRUE_PEAK_GAIN times the
+    largest of the 12 samples it is made of, and on music fewer than 1% of the samples are that close to
+    the peak (0.7% on the 60 s bench clip: 0.02 s instead of 0.22 s of the sound's 0.36 s decode).
+    `magnitude`: `np.abs(block)`, when already at hand.
+    """
+    taps, n = _TRUE_PEAK_TAPS, block.shape[0]
+    magnitude = np.abs(block) if magnitude is None else magnitude
+    loudest = np.zeros(n + 2 * (taps - 1), dtype=np.float32)  # the loudest channel, zero beyond the block
+    loudest[taps - 1 : taps - 1 + n] = magnitude[:, 0]
+    for channel in range(1, block.shape[1]):  # column by column: a max over a short axis is slow in numpy
+        np.maximum(loudest[taps - 1 : taps - 1 + n], magnitude[:, channel], out=loudest[taps - 1 : taps - 1 + n])
+    # Output sample k (all 4 phases) is made of the padded block's rows k .. k + taps - 1: those within
+    # reach of a loud enough row r are k = r - taps + 1 .. r.
+    loud = np.flatnonzero(loudest * _TRUE_PEAK_GAIN >= floor)
+    if loud.size == 0:
+        return 0.0
+    candidates = np.unique(loud[:, None] - np.arange(taps))
+    candidates = candidates[(candidates >= 0) & (candidates < n + taps - 1)]
+    padded = np.zeros((n + 2 * (taps - 1), block.shape[1]), dtype=np.float32)
+    padded[taps - 1 : taps - 1 + n] = block
+    windows = sliding_window_view(padded, taps, axis=0)[candidates]  # (k, channels, taps): a view, then k rows
+    # Summed in single precision in upfirdn's order (the oldest sample first), so the values are its values.
+    values = np.zeros((*windows.shape[:2], 4), dtype=np.float32)
+    for i in range(taps):
+        values += windows[:, :, i, None] * _TRUE_PEAK_PHASES[i]
+    return float(np.abs(values).max())
 
 
 @dataclass

@@ -130,3 +130,32 @@ def test_thumbnail_rows_are_kept_whatever_count_was_expected(expected_rows: int)
     kept = buffer.finish()
     assert kept is not None and kept.shape == (123, 36, 64) and np.array_equal(kept, np.stack(rows))
     assert _RowBuffer(expected_rows).finish() is None
+
+
+def test_true_peak_is_the_oversampled_sounds_largest_value() -> None:
+    # Only the values that could beat the floor are oversampled; the peak found must be what oversampling the
+    # whole block with scipy's upfirdn gives, to the last bit, whatever the floor below it.
+    from scipy import signal
+
+    from scoring.engine.decode import _TRUE_PEAK_FIR, TRUE_PEAK_GATE, AudioPeakMeter, interpolated_peak
+
+    rng = np.random.default_rng(11)
+    t = np.arange(4800)
+    blocks = [
+        rng.normal(0.0, 0.3, (3000, 2)),  # noise: loud samples scattered
+        np.clip(rng.normal(0.0, 1.2, (3000, 2)), -1.0, 1.0),  # clipped: many samples at full scale
+        0.9 * np.sign(np.sin(t * 0.7))[:, None],  # a square wave overshoots between samples
+        0.95 * np.sin(2 * np.pi * 11_000 / 48_000 * t + 0.4)[:, None] * np.ones((1, 2)),  # a high tone's peaks fall between samples
+        rng.normal(0.0, 0.3, (5, 1)),  # shorter than the filter
+    ]
+    for block in (b.astype(np.float32) for b in blocks):
+        whole = float(np.abs(signal.upfirdn(_TRUE_PEAK_FIR, block, up=4, axis=0)).max())
+        assert interpolated_peak(block) == whole
+        for floor in (float(np.abs(block).max()), 0.99 * whole):  # what the meter passes, and just under the answer
+            assert interpolated_peak(block, floor) == whole
+        assert interpolated_peak(block, 1.01 * whole) <= 1.01 * whole  # nothing above the floor: at most the floor
+        meter = AudioPeakMeter(48_000, block.shape[1])
+        meter.add(block)
+        stats = meter.finish()
+        sample_peak = float(np.abs(block).max())  # below the gate, the meter keeps the sample peak
+        assert stats.true_peak == (max(whole, sample_peak) if sample_peak >= TRUE_PEAK_GATE else sample_peak)

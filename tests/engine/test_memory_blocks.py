@@ -95,7 +95,7 @@ def test_sync_envelopes_by_blocks_equal_one_pass(synth: ClipFactory, monkeypatch
     seg = segmentation.segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
     grid = np.arange(0.0, decoded.duration_s, 1.0 / sync.GRID_HZ)
     masked = seg.transition_mask(decoded.timestamps_s, guard_frames=2)
-    settings = [(sync, "FRAMES_PER_PASS"), (sync, "STFT_FRAMES_PER_PASS")]
+    settings = [(sync, "VISUAL_FRAMES_PER_PASS"), (sync, "STFT_FRAMES_PER_PASS")]
     for feature in sync.VISUAL_FEATURES:
         whole, blocks = _both(monkeypatch, settings, 37, lambda: sync.visual_onset_envelope(decoded, masked, grid, feature))
         assert whole.max() > 0 and np.array_equal(whole, blocks), feature
