@@ -145,7 +145,8 @@ def test_true_peak_is_the_oversampled_sounds_largest_value() -> None:
         rng.normal(0.0, 0.3, (3000, 2)),  # noise: loud samples scattered
         np.clip(rng.normal(0.0, 1.2, (3000, 2)), -1.0, 1.0),  # clipped: many samples at full scale
         0.9 * np.sign(np.sin(t * 0.7))[:, None],  # a square wave overshoots between samples
-        0.95 * np.sin(2 * np.pi * 11_000 / 48_000 * t + 0.4)[:, None] * np.ones((1, 2)),  # a high tone's peaks fall between samples
+        # a high tone: its peaks fall between samples
+        0.95 * np.sin(2 * np.pi * 11_000 / 48_000 * t + 0.4)[:, None] * np.ones((1, 2)),
         rng.normal(0.0, 0.3, (5, 1)),  # shorter than the filter
     ]
     for block in (b.astype(np.float32) for b in blocks):
