@@ -1234,7 +1234,9 @@ def correct_boundaries(
     """Compare the detected shot count with the script and merge or split, at most MAX_ROUNDS rounds.
 
     Too many shots: merge (drop) the weakest boundaries, only those below the round's confidence
-    ceiling, since a strong cut is a real extra shot the model made. Too few: split the longest shot
+    ceiling, since a strong cut is a real extra shot the model made; with the script's shot changes, a
+    boundary that is the nearest one to a change (within SPLIT_SCRIPT_REACH_S) merges only after all the
+    others (a motion peak beside a slow dissolve is the extra shot, not the dissolve). Too few: split the longest shot
     that holds a sub-threshold peak at its strongest such peak. When the script's shot changes are given
     (`scripted_changes_s`, scaled to the clip), "longest" is read from them: a shot that runs across
     scripted changes (more than SPLIT_SCRIPT_MARGIN_S inside it) swallowed a boundary, whatever its length
@@ -1258,7 +1260,11 @@ def correct_boundaries(
         if detected > scripted_count:
             excess = detected - scripted_count
             ceiling = MERGE_MAX_CONFIDENCE[rnd - 1]
-            eligible = sorted((b for b in boundaries if b.confidence < ceiling), key=lambda b: b.confidence)
+            # With the script's changes, a boundary that is the nearest one to a scripted change (within
+            # SPLIT_SCRIPT_REACH_S) is that change's: the weakest of the others merge first.
+            claimed = _claimed_by_script(boundaries, scripted_changes_s)
+            eligible = sorted((b for b in boundaries if b.confidence < ceiling),
+                              key=lambda b: (id(b) in claimed, b.confidence))
             if not eligible:
                 corrections.append(
                     Correction(rnd, "none", None, None, None,
@@ -1321,6 +1327,16 @@ def correct_boundaries(
                                + (" near a scripted shot change inside a detected shot" if scripted_changes_s else ""))
                 )
     return boundaries, corrections
+
+
+def _claimed_by_script(boundaries: Sequence[Boundary], scripted_changes_s: Sequence[float]) -> set[int]:
+    """ids of the boundaries that are the nearest one to some scripted change, within SPLIT_SCRIPT_REACH_S."""
+    claimed: set[int] = set()
+    for t in scripted_changes_s:
+        nearest = min(boundaries, key=lambda b: abs(b.time_s - t), default=None)
+        if nearest is not None and abs(nearest.time_s - t) <= SPLIT_SCRIPT_REACH_S:
+            claimed.add(id(nearest))
+    return claimed
 
 
 def _scripted_note(count: int) -> str:

@@ -213,6 +213,24 @@ def test_the_script_says_which_shot_swallowed_a_boundary() -> None:
     assert [b.time_s for b in kept] == [1.0, 3.5, 6.0]
 
 
+def test_the_script_says_which_boundary_is_the_extra_one() -> None:
+    # The script changes shot at 4 and 7 s; two weak boundaries lie near 4 s (a dissolve and, 0.4 s on, a
+    # motion peak after it). One shot too many: the weaker of the two is the script's change (the nearest to
+    # it), so the other one merges although it is stronger.
+    stamps = np.arange(0, 10, 0.04)
+    candidates = [
+        _candidate(4.0, 0.52, True),
+        _candidate(4.4, 0.56, True),
+        _candidate(7.0, 0.9, True),
+    ]
+    kept, corrections = correct_boundaries(candidates, 3, stamps, 10.0, 25.0, [4.0, 7.0])
+    assert [b.time_s for b in kept] == [4.0, 7.0]
+    assert [(c.round, c.action, c.time_s) for c in corrections] == [(1, "merge", 4.4)]
+    # Without the script's times, the weakest merges.
+    kept, _ = correct_boundaries(candidates, 3, stamps, 10.0, 25.0)
+    assert [b.time_s for b in kept] == [4.4, 7.0]
+
+
 # --- alignment --------------------------------------------------------------------------------
 
 
