@@ -1236,8 +1236,8 @@ def correct_boundaries(
     Too many shots: merge (drop) the weakest boundaries, only those below the round's confidence
     ceiling, since a strong cut is a real extra shot the model made; with the script's shot changes, a
     boundary that is the nearest one to a change (within SPLIT_SCRIPT_REACH_S) merges only after all the
-    others (a motion peak beside a slow dissolve is the extra shot, not the dissolve). Too few: split the longest shot
-    that holds a sub-threshold peak at its strongest such peak. When the script's shot changes are given
+    others (a motion peak beside a slow dissolve is the extra shot, not the dissolve). Too few: split the
+    longest shot that holds a sub-threshold peak at its strongest such peak. When the script's shot changes are given
     (`scripted_changes_s`, scaled to the clip), "longest" is read from them: a shot that runs across
     scripted changes (more than SPLIT_SCRIPT_MARGIN_S inside it) swallowed a boundary, whatever its length
     in seconds, and is split at its strongest peak within SPLIT_SCRIPT_REACH_S of such a change; a shot
@@ -1264,7 +1264,7 @@ def correct_boundaries(
             # SPLIT_SCRIPT_REACH_S) is that change's: the weakest of the others merge first.
             claimed = _claimed_by_script(boundaries, scripted_changes_s)
             eligible = sorted((b for b in boundaries if b.confidence < ceiling),
-                              key=lambda b: (id(b) in claimed, b.confidence))
+                              key=lambda b: (b in claimed, b.confidence))
             if not eligible:
                 corrections.append(
                     Correction(rnd, "none", None, None, None,
@@ -1274,10 +1274,12 @@ def correct_boundaries(
                 continue
             for b in eligible[:excess]:
                 boundaries.remove(b)
+                which = "" if b in claimed or not scripted_changes_s else " not at a scripted shot change"
                 corrections.append(
                     Correction(rnd, "merge", b.time_s, b.frame, b.confidence,
                                f"detected {detected} shots, script has {scripted_count}: merged the shots either "
-                               f"side of the weakest {b.kind} at {b.time_s:.2f} s (confidence {b.confidence:.2f})")
+                               f"side of the weakest {b.kind}{which} at {b.time_s:.2f} s "
+                               f"(confidence {b.confidence:.2f})")
                 )
         else:
             deficit = scripted_count - detected
@@ -1329,13 +1331,13 @@ def correct_boundaries(
     return boundaries, corrections
 
 
-def _claimed_by_script(boundaries: Sequence[Boundary], scripted_changes_s: Sequence[float]) -> set[int]:
-    """ids of the boundaries that are the nearest one to some scripted change, within SPLIT_SCRIPT_REACH_S."""
-    claimed: set[int] = set()
+def _claimed_by_script(boundaries: Sequence[Boundary], scripted_changes_s: Sequence[float]) -> list[Boundary]:
+    """The boundaries that are the nearest one to some scripted change, within SPLIT_SCRIPT_REACH_S."""
+    claimed: list[Boundary] = []
     for t in scripted_changes_s:
         nearest = min(boundaries, key=lambda b: abs(b.time_s - t), default=None)
         if nearest is not None and abs(nearest.time_s - t) <= SPLIT_SCRIPT_REACH_S:
-            claimed.add(id(nearest))
+            claimed.append(nearest)
     return claimed
 
 

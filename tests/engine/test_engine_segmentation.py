@@ -226,6 +226,7 @@ def test_the_script_says_which_boundary_is_the_extra_one() -> None:
     kept, corrections = correct_boundaries(candidates, 3, stamps, 10.0, 25.0, [4.0, 7.0])
     assert [b.time_s for b in kept] == [4.0, 7.0]
     assert [(c.round, c.action, c.time_s) for c in corrections] == [(1, "merge", 4.4)]
+    assert "weakest cut not at a scripted shot change at 4.40 s" in corrections[0].reason
     # Without the script's times, the weakest merges.
     kept, _ = correct_boundaries(candidates, 3, stamps, 10.0, 25.0)
     assert [b.time_s for b in kept] == [4.4, 7.0]
