@@ -561,7 +561,8 @@ def _detect_gradual(
         # A fade through black is centred on its darkest frame (`_refine_centre`), which motion in either shot
         # does not move: it takes no vote (measured on held-out seed offsets 100 and 400: 4 fades placed right
         # that the vote had moved 4-8 frames off; every other set unchanged).
-        if mix is None and not black and abs(centre - middle) > CENTRE_AGREEMENT and end - start + 1 <= CENTRE_SPAN_LAGS * lag:
+        disputed = abs(centre - middle) > CENTRE_AGREEMENT and end - start + 1 <= CENTRE_SPAN_LAGS * lag
+        if mix is None and not black and disputed:
             # Motion inside either shot biases the blend fit on real footage (measured: 3-5 frames late
             # on spliced dissolves), and it stretches the span of elevated change on its side; when
             # the two disagree, the median with the DK bump's centre settles it, and a mix in the middle
