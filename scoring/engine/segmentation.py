@@ -27,6 +27,7 @@ after undoing the global translation (phase correlation), so pans and tilts cost
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -340,23 +341,31 @@ def detect_candidates(
     rows, cols = active_area(thumbs)
     thumbs = thumbs[:, rows, cols]  # inside letterbox / pillarbox bars
     g = to_float(thumbs)
-    hists = histograms(thumbs)
-    spectra = frame_spectra(g)
-    d1 = lag_distance(g, hists, 1, spectra)
     half = max(3, int(round(BASELINE_S * fps)))
-    b1 = _rolling_baseline(d1, half, 2)
     lag = max(4, int(round(GRADUAL_LAG_S * fps)))
-    dk = lag_distance(g, hists, lag, spectra)
-    bk = _rolling_baseline(dk, max(half, 2 * lag), 1, defined_from=lag)
-    sig = _Signals(d1=d1, b1=b1, dk=dk, bk=bk, lag=lag)
-
-    doubtful: list[Boundary] = []
-    cuts = _detect_cuts(g, hists, spectra, sig, timestamps_s, fps, doubtful)
+    # The whole-clip signals are large array operations, which numpy and scipy run without the GIL: computed
+    # two at a time, they use both cores (measured: D1 and DK 0.071 s side by side, 0.103 s one after the
+    # other). The bump-by-bump judgements below are not: many small operations, slower on two threads.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="segmentation") as pool:
+        hists_job = pool.submit(histograms, thumbs)
+        spectra = frame_spectra(g)
+        hists = hists_job.result()
+        dk_job = pool.submit(lag_distance, g, hists, lag, spectra)
+        d1 = lag_distance(g, hists, 1, spectra)
+        dk = dk_job.result()
+        energy_job = pool.submit(picture_energy, g)
+        profile_job = pool.submit(_split_profile, g, WIPE_HALF)
+        b1 = _rolling_baseline(d1, half, 2)
+        bk = _rolling_baseline(dk, max(half, 2 * lag), 1, defined_from=lag)
+        sig = _Signals(d1=d1, b1=b1, dk=dk, bk=bk, lag=lag)
+        doubtful: list[Boundary] = []
+        cuts = _detect_cuts(g, hists, spectra, sig, timestamps_s, fps, doubtful)
+        energy = energy_job.result()
+        profile = profile_job.result()
     accepted_cuts = [c for c in cuts if c.accepted]
-    energy = picture_energy(g)
     mixed = _energy_ratio(energy, lag)
     graduals = _detect_gradual(g, hists, spectra, energy, mixed, sig, timestamps_s, accepted_cuts)
-    wipes = _detect_wipes(g, spectra, timestamps_s, accepted_cuts)
+    wipes = _detect_wipes(g, spectra, timestamps_s, accepted_cuts, profile)
     if wipes:  # the sweeping edge places a wipe better than the blend fit does
         graduals = [b for b in graduals if not any(w.start_s <= b.end_s and b.start_s <= w.end_s for w in wipes)]
         graduals += wipes
@@ -929,14 +938,19 @@ def _split_profile_block(
 
 
 def _detect_wipes(
-    g: np.ndarray, spectra: np.ndarray, timestamps_s: np.ndarray, cuts: Sequence[Boundary]
+    g: np.ndarray,
+    spectra: np.ndarray,
+    timestamps_s: np.ndarray,
+    cuts: Sequence[Boundary],
+    profile: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> list[Boundary]:
     """Wipes: an edge between the new picture and the old one that sweeps steadily across the frame (the
     wiped share grows by a little every frame, through the middle), between two different pictures (a
     large object crossing the frame also moves a split, but leaves the rest of the picture unchanged).
-    The boundary is where the edge crosses the middle of the frame."""
+    The boundary is where the edge crosses the middle of the frame. `profile`: `_split_profile(g, WIPE_HALF)`
+    when already computed."""
     n = g.shape[0]
-    score, wiped, key = _split_profile(g, WIPE_HALF)
+    score, wiped, key = profile if profile is not None else _split_profile(g, WIPE_HALF)
     step = np.diff(wiped)
     steady = (
         (score[:-1] >= WIPE_MIN_SCORE) & (score[1:] >= WIPE_MIN_SCORE) & (key[:-1] == key[1:]) & (key[:-1] >= 0)
