@@ -559,6 +559,10 @@ def _detect_gradual(
         # A dip through black is a fade whatever the two shots look like (shots of one film often share
         # their tones and framing), so its ends need differ only a little.
         black = _through_black(g, lo_pad, hi_pad)
+        # A span can end (or start) on the fade's black middle: its other half then lies past the pads (the
+        # black frames' D1 is quiet, so the fade's two halves make two runs of elevated change).
+        half_fade = not black and _through_black(g, lo_pad, hi_pad, reach=lag // 2)
+        black = black or half_fade
         least = FADE_END_RATIO if black else GRADUAL_END_RATIO_DECORRELATED
         if elevated < GRADUAL_MIN_FRAMES or (thresholds.size and magnitude < least * float(thresholds.min())):
             out.extend(as_straight_mix(span, black))
@@ -566,7 +570,8 @@ def _detect_gradual(
         if mix is not None:
             centre = _mix_centre(energy, mix, lag)
         else:
-            centre = _refine_centre(g, lo_pad, hi_pad, span.centre, spectra)
+            reach = lag // 2 if half_fade else 0
+            centre = _refine_centre(g, lo_pad - reach, hi_pad + reach, span.centre, spectra)
         # A fade through black is centred on its darkest frame (`_refine_centre`), which motion in either shot
         # does not move: it takes no vote (measured: 2 more fades within 2 frames on each of held-out seed offsets
         # 100 and 400, where the vote had moved two of h105's by 4 and 5 frames; every other set unchanged).
@@ -1007,21 +1012,23 @@ def _wiped_halves_match(g: np.ndarray, frame: int, before: int, after: int, key:
     return True
 
 
-def _through_black(g: np.ndarray, first: int, last: int) -> bool:
+def _through_black(g: np.ndarray, first: int, last: int, reach: int = 0) -> bool:
     """True when g[first..last] passes through a black frame (dark and nearly uniform) between ends at
-    least twice as bright: a fade out and in."""
+    least twice as bright: a fade out and in. With `reach`, the ends may lie up to that many frames
+    outside: a span that ends on its darkest frame holds only the fade's first half."""
     n = g.shape[0]
-    inner = g[max(0, first) : min(n, last + 1)]
-    if inner.shape[0] < 3:
+    lo, hi = max(0, first), min(n, last + 1)
+    wide_lo, wide_hi = max(0, lo - reach), min(n, hi + reach)
+    if hi <= lo or wide_hi - wide_lo < 3:
         return False
-    level = inner.mean(axis=(1, 2))
-    k = int(np.argmin(level))
+    level = g[wide_lo:wide_hi].mean(axis=(1, 2))
+    k = lo - wide_lo + int(np.argmin(level[lo - wide_lo : hi - wide_lo]))  # the darkest frame of the span itself
     ends = min(float(level[0]), float(level[-1]))
     return bool(
         0 < k < level.size - 1
         and level[k] < BLACK_LEVEL
         and level[k] < FADE_DEPTH * ends
-        and float(inner[k].std()) < BLACK_SPREAD
+        and float(g[wide_lo + k].std()) < BLACK_SPREAD
     )
 
 
