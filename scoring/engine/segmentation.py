@@ -530,6 +530,7 @@ def _detect_gradual(
     afters = np.array([min(n - 1, span.end + 1) for span in merged])
     magnitudes = pair_distance(g, hists, befores, afters, spectra).combined
     elevated_frames = sig.d1 >= floor
+    fade_reach: list[tuple[float, float, Boundary]] = []
     for k, span in enumerate(merged):
         start, end = span.start, span.end
         mix = mixes[k]
@@ -617,7 +618,11 @@ def _detect_gradual(
             fit = _best_straight_mix(g, centre - 0.5, cut_frames)
             accepted = fit is None or fit.ratio <= STRAIGHT_MIX_MOTION_RATIO
         out.append(_gradual(timestamps_s, centre, span.peak, start, end, accepted))
-    return out
+        if half_fade and accepted:
+            # Found from one half, the fade reaches as far past its darkest frame as its span lies before it
+            # (or after): a bump inside that reach is its other half, not a transition of its own.
+            fade_reach.append((min(lo_pad, 2 * centre - hi_pad), max(hi_pad, 2 * centre - lo_pad), out[-1]))
+    return [b for b in out if not any(lo < b.frame < hi and b is not fade for lo, hi, fade in fade_reach)]
 
 
 def _best_straight_mix(

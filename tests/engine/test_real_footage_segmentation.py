@@ -189,6 +189,24 @@ def test_a_fade_whose_black_middle_splits_its_change_in_two(source: Path, tmp_pa
     assert not false, (false, tally.line())
 
 
+def test_a_long_fade_found_from_one_half_is_one_boundary(source: Path, tmp_path: Path) -> None:
+    """The held-out bench's long-shots clip with seed offset 100 (h102, seed 202): the 30-frame fade at frame 1417
+    makes one run of elevated change for its fade-out, ending on the black middle, and another for the steepest
+    part of its fade-in. The first is now judged as a fade (found at 1417; 1409 before) and the second, inside the
+    fade's reach past its darkest frame, is not a transition of its own (it was a false boundary at 1427)."""
+    from dataclasses import replace
+
+    from scoring.bench.segmentation_heldout import HELD_OUT, splice_held_out
+
+    spec = next(s for s in HELD_OUT if s.name == "h102-long-shots")
+    clip = splice_held_out(replace(spec, seed=spec.seed + 100), tmp_path / "long.mp4", source=source)
+    assert 1417 in clip.boundary_frames
+    decoded = decode_clip(clip.path, keep_small_rgb=False, with_audio=False)
+    result = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
+    near = [f for f in (round(t * clip.fps) for t in result.boundaries_s) if 1395 <= f <= 1440]
+    assert len(near) == 1 and abs(near[0] - 1417) <= 2, near
+
+
 def test_a_slow_dissolve_is_fitted_around_its_mixed_frame(source: Path, tmp_path: Path) -> None:
     """The held-out bench's mixed clip with seed offset 100 (h101, seed 201): the 8-frame dissolve at frame 1302
     raised two weak DK bumps centred 11 frames before and 5 after it, while its middle frame holds the least picture
