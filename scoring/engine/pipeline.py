@@ -233,7 +233,8 @@ def score_clip(
         timings["segmentation"] = time.perf_counter() - since
         return found
 
-    # Segmentation keeps one core: the audio metrics that need no shots take the other meanwhile.
+    # Segmentation keeps one core but for its whole-clip signals: the audio metrics that need no shots take the
+    # other meanwhile.
     clip_audio = MetricStage("metrics_audio", CLIP_AUDIO_METRICS, "audio metrics",
                              lambda: clip_audio_metrics(decoded, script, config=config))
     seg, early_metrics = _beside(lambda: clip_audio.run(timings), run_segmentation)
