@@ -132,8 +132,10 @@ def test_slow_dissolves_between_moving_shots_are_found(source: Path, tmp_path: P
     K/length of a slow dissolve's change, and the dancing sets the threshold). Found by their mixed middle
     frames: 9 of 25 within +-2 frames (5 without that test); 10 since a bump whose frames are a straight
     mix of two pictures is accepted too; 18 since frames holding little of the picture energy of their
-    neighbours K away get long mixes (16-32 frames) fitted, where no boundary was found. 4 false
-    boundaries (5 before clear bumps that fit no straight mix were set aside as motion)."""
+    neighbours K away get long mixes (16-32 frames) fitted, where no boundary was found; 19 since the
+    DK bump's centre and the span's middle vote on every short span's centre (the 22-frame dissolve at 1263 was
+    found 3 frames early). 4 false boundaries (5 before clear bumps that fit no straight mix were set aside as
+    motion)."""
     from scoring.bench.segmentation_heldout import HELD_OUT, Tally, splice_held_out
 
     spec = next(s for s in HELD_OUT if s.name == "h104-dissolves")
@@ -141,9 +143,11 @@ def test_slow_dissolves_between_moving_shots_are_found(source: Path, tmp_path: P
     decoded = decode_clip(clip.path, keep_small_rgb=False, with_audio=False)
     result = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s)
     tally = Tally()
-    false = tally.add(clip.boundary_frames, clip.kinds, [round(t * clip.fps) for t in result.boundaries_s])
+    found = [round(t * clip.fps) for t in result.boundaries_s]
+    false = tally.add(clip.boundary_frames, clip.kinds, found)
     matched, total = tally.by_kind["dissolve"]
-    assert total == 25 and matched >= 17, tally.line()
+    assert total == 25 and matched >= 19, tally.line()
+    assert any(abs(f - 1263) <= 2 for f in found), found
     assert len(false) <= 4, (false, tally.line())
 
 
