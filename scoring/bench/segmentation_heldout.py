@@ -236,15 +236,17 @@ def _scripted_shots(clip: HeldOutClip) -> list[tuple[float, float]]:
 
 
 def _our_frames(
-    path: Path, fps: float, scripted: list[tuple[float, float]] | None = None
+    path: Path, fps: float, scripted: list[tuple[float, float]] | None = None, expert: bool = False
 ) -> tuple[list[int], float, int]:
     """(boundary frames, seconds of segmentation, scripted shots matched by a detected one) of the engine's
-    DSP segmenter; with `scripted`, its correction loop compares the detected shots with the script's count
-    and the shots are aligned to the script, as the scoring pipeline does (0 matched without a script)."""
-    decoded = decode_clip(path, keep_small_rgb=False, with_audio=False)
+    segmenter (DSP, or with TransNet V2's review when `expert`); with `scripted`, its correction loop compares
+    the detected shots with the script's count and the shots are aligned to the script, as the scoring
+    pipeline does (0 matched without a script)."""
+    decoded = decode_clip(path, keep_small_rgb=expert, with_audio=False)
     started = time.perf_counter()
     result = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s,
-                     scripted_shots=scripted, script_duration_s=scripted[-1][1] if scripted else None)
+                     scripted_shots=scripted, script_duration_s=scripted[-1][1] if scripted else None,
+                     small_rgb=decoded.small_rgb, use_expert_models=expert)
     seconds = time.perf_counter() - started
     return [int(round(t * fps)) for t in result.boundaries_s], seconds, result.valid_shot_count if scripted else 0
 
@@ -263,6 +265,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     parser.add_argument("--with-script", action="store_true",
                         help="give the segmenter each clip's script (its shots, hence their count) as the scoring "
                              "pipeline does, so the correction loop can merge or split; without it, detection alone")
+    parser.add_argument("--expert", action="store_true",
+                        help="with TransNet V2's review (the expert path; needs the models extra)")
     parser.add_argument("--seed-offset", type=int, default=0,
                         help="add this to every clip's seed: the same settings on other footage splices "
                              "(e.g. 100, 200; cached apart from the default set)")
@@ -285,10 +289,11 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     detect_s = 0.0
     matched_shots = scripted_shots = 0
     out(f"== held-out spliced real footage: {len(clips)} clips, ±{TOLERANCE_FRAMES} frames, gradual 6-30 frames"
-        f"{', with each clip script (correction loop on)' if args.with_script else ''} ==")
+        f"{', with each clip script (correction loop on)' if args.with_script else ''}"
+        f"{', with TransNet V2 review' if args.expert else ''} ==")
     for clip in clips:
         script = _scripted_shots(clip) if args.with_script else None
-        found, seconds, matched = _our_frames(clip.path, clip.fps, script)
+        found, seconds, matched = _our_frames(clip.path, clip.fps, script, args.expert)
         detect_s += seconds
         matched_shots += matched
         scripted_shots += len(script or [])
@@ -321,7 +326,7 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     if not args.no_source:
         out("")
         out(f"== the unspliced source ({real_footage_path().name}: camera motion, dancing, stage lights) ==")
-        found, seconds, _ = _our_frames(real_footage_path(), SOURCE_FPS)
+        found, seconds, _ = _our_frames(real_footage_path(), SOURCE_FPS, expert=args.expert)
         source = Tally()
         false = source.add(SOURCE_BOUNDARIES, ["cut"] * len(SOURCE_BOUNDARIES), found)
         out(f"ours {source.line()}  (detection {seconds:.2f} s); false boundaries at frames {false}")

@@ -85,3 +85,24 @@ def test_review_windows_and_passes_stay_bounded_however_dense_the_candidates(syn
     for windows, length, *_ in passes:
         assert length <= longest
         assert windows * length <= transnet.BATCH_FRAMES or windows == 1
+
+
+def test_the_held_out_bench_runs_the_expert_path_when_asked(synth, monkeypatch) -> None:
+    # `segmentation_heldout --expert` decodes TransNet V2's small frames and turns the review on.
+    from scoring.bench import segmentation_heldout
+    from scoring.engine import segmentation
+
+    clip = synth("cuts_pans")
+    reviewed: list[int] = []
+    review = segmentation.review_candidates
+
+    def recording(candidates, doubtful, small_rgb, fps):  # type: ignore[no-untyped-def]
+        reviewed.append(small_rgb.shape[0])
+        return review(candidates, doubtful, small_rgb, fps)
+
+    monkeypatch.setattr(segmentation, "review_candidates", recording)
+    dsp, _, _ = segmentation_heldout._our_frames(clip.path, clip.fps)
+    assert not reviewed
+    expert, _, _ = segmentation_heldout._our_frames(clip.path, clip.fps, expert=True)
+    assert reviewed and reviewed[0] > 0
+    assert expert == dsp == list(clip.boundary_frames)
