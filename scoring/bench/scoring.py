@@ -36,7 +36,7 @@ from scoring.engine.config import EngineConfig
 from scoring.engine.decode import decode_clip
 from scoring.engine.pipeline import ClipResult, score_clip
 from scoring.engine.script import PromptScript, prompt_from_dict
-from scoring.engine.segmentation import segment
+from scoring.engine.segmentation import SegmentationResult, segment
 from scoring.engine.transnet import transnet_available
 
 TOLERANCE_FRAMES = 2
@@ -145,16 +145,25 @@ class EngineCopy:
 LAST_SEGMENT_S: list[float] = [0.0]  # seconds of the last our_boundaries call spent in segment() alone
 
 
-def our_boundaries(path: Path, *, expert: bool, scripted: list[tuple[float, float]] | None, duration: float | None) -> tuple[list[float], float]:
-    """(boundary times, seconds for decode + segmentation) of the engine's segmenter."""
-    started = time.perf_counter()
+def segment_file(
+    path: Path, *, expert: bool, scripted: list[tuple[float, float]] | None, duration: float | None
+) -> tuple[SegmentationResult, float]:
+    """(the engine segmenter's result, seconds spent in segment() alone) on a clip file: the DSP path, or with
+    TransNet V2's review when `expert`; with `scripted` shots (and the script's `duration`), the correction
+    loop and the alignment run as in the scoring pipeline."""
     decoded = decode_clip(path, keep_small_rgb=expert, with_audio=False)  # PySceneDetect decodes no audio either
-    decoded_at = time.perf_counter()
+    started = time.perf_counter()
     result = segment(
         decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s, scripted, duration,
         small_rgb=decoded.small_rgb, use_expert_models=expert,
     )
-    LAST_SEGMENT_S[0] = time.perf_counter() - decoded_at
+    return result, time.perf_counter() - started
+
+
+def our_boundaries(path: Path, *, expert: bool, scripted: list[tuple[float, float]] | None, duration: float | None) -> tuple[list[float], float]:
+    """(boundary times, seconds for decode + segmentation) of the engine's segmenter."""
+    started = time.perf_counter()
+    result, LAST_SEGMENT_S[0] = segment_file(path, expert=expert, scripted=scripted, duration=duration)
     return result.boundaries_s, time.perf_counter() - started
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -39,8 +38,7 @@ from scoring.bench.real_footage import (
     real_footage_path,
     written_atomically,
 )
-from scoring.engine.decode import decode_clip
-from scoring.engine.segmentation import segment
+from scoring.bench.scoring import segment_file
 
 TOLERANCE_FRAMES = 2
 KINDS = ("dissolve", "fade", "wipe")
@@ -242,12 +240,8 @@ def _our_frames(
     segmenter (DSP, or with TransNet V2's review when `expert`); with `scripted`, its correction loop compares
     the detected shots with the script's count and the shots are aligned to the script, as the scoring
     pipeline does (0 matched without a script)."""
-    decoded = decode_clip(path, keep_small_rgb=expert, with_audio=False)
-    started = time.perf_counter()
-    result = segment(decoded.thumbs, decoded.timestamps_s, decoded.fps, decoded.duration_s,
-                     scripted_shots=scripted, script_duration_s=scripted[-1][1] if scripted else None,
-                     small_rgb=decoded.small_rgb, use_expert_models=expert)
-    seconds = time.perf_counter() - started
+    duration = scripted[-1][1] if scripted else None
+    result, seconds = segment_file(path, expert=expert, scripted=scripted, duration=duration)
     return [int(round(t * fps)) for t in result.boundaries_s], seconds, result.valid_shot_count if scripted else 0
 
 
