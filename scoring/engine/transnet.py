@@ -71,6 +71,9 @@ class Review:
     probability: float  # max single-frame boundary probability within +-REACH frames
     peak_frame: int  # where that maximum lies, in this engine's convention
     many_hot: float  # max of the transition-span output (high inside gradual transitions)
+    # min of that output over the frames from the candidate to the peak: high when both lie inside one
+    # transition, low when the peak is another event beside it
+    many_hot_between: float = 0.0
 
 
 def review_frames(small_rgb: np.ndarray, frames: list[int], reach: int = REACH) -> list[Review]:
@@ -128,12 +131,14 @@ def review_frames(small_rgb: np.ndarray, frames: list[int], reach: int = REACH) 
             b = a + 2 * reach + 1
             local = p_single[a:b]
             k = int(np.argmax(local))
+            ends = sorted((a + reach, a + k))  # the candidate's and the peak's positions in this window
             reviews.append(
                 Review(
                     frame=frame,
                     probability=float(local[k]),
                     peak_frame=frame - reach + k,
                     many_hot=float(p_many[a:b].max()),
+                    many_hot_between=float(p_many[ends[0] : ends[1] + 1].min()),
                 )
             )
     return reviews

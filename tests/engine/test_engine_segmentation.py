@@ -10,12 +10,15 @@ from tests.engine.straight_mix import dissolve_mix
 from scoring.engine.decode import decode_clip
 from scoring.engine.features import frame_spectra, linear_mix_fit, picture_energy
 from scoring.engine.segmentation import (
+    BLACK_LEVEL,
+    BLACK_SPREAD,
     STRAIGHT_MIX_MAX_ENERGY,
     STRAIGHT_MIX_MAX_RATIO,
     STRAIGHT_MIX_MOTION_RATIO,
     Boundary,
     _best_straight_mix,
     _rolling_baseline,
+    _through_black,
     align_shots,
     correct_boundaries,
     detect_boundaries,
@@ -61,6 +64,36 @@ def test_cuts_and_gradual_transitions_found_within_two_frames(synth) -> None:
     recall = true_positives / truth
     f1 = 2 * precision * recall / (precision + recall)
     assert f1 >= 0.9, (precision, recall)
+
+
+def test_gradual_transitions_say_which_they_are(synth) -> None:
+    # The expert path treats them apart (TransNet V2 places dissolves, not fades or wipes), and the shot
+    # dimension's evidence shows which one was seen.
+    dissolves = _detect(synth("dissolves"))  # dissolve, dissolve, fade through black, dissolve
+    assert [b.transition for b in dissolves] == ["dissolve", "dissolve", "fade", "dissolve"]
+    mixed = _detect(synth("mixed_640"))  # dissolve, cut, wipe, cut
+    assert [b.transition for b in mixed] == ["dissolve", None, "wipe", None]
+
+
+def test_a_fade_with_something_drawn_over_its_black_is_still_a_fade() -> None:
+    # A logo, a caption or a graphic often stays on while the picture fades to black: the darkest frame is
+    # then neither dark on average nor uniform, but most of it is black.
+    rng = np.random.default_rng(5)
+    size = (36, 64)
+    shot_a, shot_b = rng.uniform(0.2, 0.7, size), rng.uniform(0.15, 0.65, size)
+    gains = np.abs(np.linspace(-1.0, 1.0, 13))
+    fade = np.stack([(shot_a if k < 6 else shot_b) * gain for k, gain in enumerate(gains)])
+    yy, xx = np.mgrid[: size[0], : size[1]]
+    disc = (yy - 18) ** 2 + (xx - 32) ** 2 < 9**2  # 12% of the frame
+    overlaid = fade.copy()
+    overlaid[:, disc] = 0.6
+    assert _through_black(fade, 0, 12) and _through_black(overlaid, 0, 12)
+    assert float(overlaid[6].mean()) > BLACK_LEVEL and float(overlaid[6].std()) > BLACK_SPREAD
+    # Not a dissolve (its middle is a mix of the two pictures), nor a dip that leaves the picture dim but not
+    # black (the lights going down to 30%).
+    dissolve = np.stack([shot_a * (1 - w) + shot_b * w for w in np.linspace(0.0, 1.0, 13)])
+    dimmed = np.stack([shot_a * max(0.3, gain) for gain in gains])
+    assert not any(_through_black(clip, 0, 12) for clip in (dissolve, dimmed))
 
 
 def test_hard_cuts_are_frame_exact(synth) -> None:

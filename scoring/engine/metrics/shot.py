@@ -75,6 +75,7 @@ def matched_boundaries(seg: SegmentationResult, script: PromptScript) -> list[di
                 "scripted_transition": scripted.transition_in,
                 "expected_kind": expected_kind(scripted.transition_in),
                 "detected_kind": boundary.kind,
+                "detected_transition": boundary.transition,  # which gradual one: dissolve, fade or wipe
             }
         )
     return pairs
