@@ -73,7 +73,7 @@ class Review:
     many_hot: float  # max of the transition-span output (high inside gradual transitions)
     # min of that output over the frames from the candidate to the peak: high when both lie inside one
     # transition, low when the peak is another event beside it
-    many_hot_between: float = 0.0
+    many_hot_between: float
 
 
 def review_frames(small_rgb: np.ndarray, frames: list[int], reach: int = REACH) -> list[Review]:
