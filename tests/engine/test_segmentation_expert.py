@@ -9,7 +9,14 @@ import pytest
 from tests.engine.prerequisites import need
 
 from scoring.engine.decode import decode_clip
-from scoring.engine.segmentation import detect_candidates, segment
+from scoring.engine.segmentation import (
+    PLACE_MIN_MANY_HOT,
+    Boundary,
+    ExpertReview,
+    detect_candidates,
+    place_dissolves,
+    segment,
+)
 from scoring.engine.transnet import review_frames, transnet_available
 
 
@@ -109,8 +116,6 @@ def test_the_held_out_bench_runs_the_expert_path_when_asked(synth, monkeypatch) 
 
 
 def _detector_dissolve(decoded, frame: int, transition: str = "dissolve"):  # type: ignore[no-untyped-def]
-    from scoring.engine.segmentation import Boundary
-
     t = float(decoded.timestamps_s[frame])
     return Boundary(t, frame, "gradual", 0.8, 4.0, True, t, t, transition=transition)
 
@@ -118,8 +123,6 @@ def _detector_dissolve(decoded, frame: int, transition: str = "dissolve"):  # ty
 def test_an_accepted_dissolve_placed_off_centre_moves_to_the_networks_peak(synth) -> None:
     # The detector can centre a real dissolve a few frames off when a shot moves; inside the same transition
     # (the network's transition-span output high all the way), TransNet V2's peak is taken instead.
-    from scoring.engine.segmentation import PLACE_MIN_MANY_HOT, ExpertReview, place_dissolves
-
     clip = synth("dissolves")  # 12-frame dissolves at shots 2 and 3, a 16-frame fade at 4, a 24-frame dissolve at 5
     decoded = decode_clip(clip.path)
     truth = clip.boundary_frames
@@ -133,8 +136,6 @@ def test_an_accepted_dissolve_placed_off_centre_moves_to_the_networks_peak(synth
 
 
 def test_a_dissolve_is_not_moved_to_another_event_nor_onto_a_boundary_nor_are_fades_and_wipes(synth) -> None:
-    from scoring.engine.segmentation import Boundary, ExpertReview, place_dissolves
-
     # A "dissolve" in the middle of a still shot, 6 frames from a hard cut: the network peaks at the cut, but
     # its transition-span output drops between the two, so the cut is another event and nothing moves.
     cuts = synth("cuts_pans")
