@@ -13,7 +13,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 # Bump when any metric's algorithm, mapping or weight changes: results of different versions are not comparable.
-ENGINE_VERSION = "0.4.3"
+ENGINE_VERSION = "0.4.4"
 
 _EXPORTS = {
     "score_clip": "pipeline",

@@ -35,6 +35,12 @@ TRUE_PEAK_GATE = 0.5  # only blocks with a sample peak above -6 dBFS are oversam
 # more than they save and contend with the decoder's (2.5x the per-frame time of one thread, measured
 # at 720p), and the output is the same. Older PyAV always scales on one thread and has no such option.
 _ONE_THREAD: dict[str, int] = {"threads": 1} if int(av.__version__.split(".")[0]) >= 17 else {}
+# H.264 pictures that no other picture references are decoded without the deblocking filter (FFmpeg's
+# skip_loop_filter=noref): nothing is predicted from them, so no other frame changes, and their thumbnails move by
+# at most 2 grey levels (the 60 s 720p clip's 714 unreferenced B frames); the decode takes 7% less time. Samples
+# and full frames, which the quality metrics read at full detail, are taken only from referenced pictures.
+SKIP_DEBLOCKING_OPTIONS = {"skip_loop_filter": "noref"}
+_H264_SLICES = (1, 5)  # NAL unit types of coded slices (non-IDR, IDR)
 _TRUE_PEAK_FIR = (signal.firwin(48, 1 / 4) * 4).astype(np.float32)  # 4x interpolation low-pass
 # The FIR as 4 phases of 12 taps: row i of column p weighs the sample 11 - i places back for the value p/4 on.
 _TRUE_PEAK_TAPS = _TRUE_PEAK_FIR.size // 4
@@ -184,6 +190,36 @@ class DecodedClip:
         return self.audio.mean(axis=1, dtype=np.float32) if self.audio.shape[1] > 1 else self.audio[:, 0]
 
 
+def h264_reference_picture(data: bytes | memoryview, length_size: int) -> bool | None:
+    """Whether an H.264 access unit holds a reference picture: nal_ref_idc of its first coded slice, which every
+    slice of a picture shares. `length_size` is the NAL length prefix of avcC streams (MP4, Matroska), 0 for
+    Annex B start codes; None when no slice is found."""
+    size = len(data)
+    position = 0
+    while position < size:
+        if length_size:
+            if position + length_size >= size:
+                return None
+            nal_length = int.from_bytes(data[position : position + length_size], "big")
+            header = position + length_size
+            position = header + nal_length
+        else:
+            start = bytes(data).find(b"\x00\x00\x01", position)
+            if start < 0 or start + 3 >= size:
+                return None
+            header = position = start + 3
+        if data[header] & 0x1F in _H264_SLICES:
+            return bool(data[header] & 0x60)
+    return None
+
+
+def _avc_length_size(extradata: bytes | None) -> int:
+    """The NAL length prefix of an avcC configuration record (1, 2 or 4 bytes), 0 for Annex B streams."""
+    if extradata and len(extradata) >= 5 and extradata[0] == 1:
+        return (extradata[4] & 0x03) + 1
+    return 0
+
+
 def _planar_to_samples(frame: av.AudioFrame) -> np.ndarray:
     """(n, channels) float32 in [-1, 1] from any PyAV audio frame sample format."""
     array = frame.to_ndarray()
@@ -282,8 +318,10 @@ class _VideoCollector:
         self._thumb_scaler, self._sample_scaler = VideoReformatter(), VideoReformatter()
         self._small_scaler = VideoReformatter()
 
-    def add(self, frame: av.VideoFrame) -> bool:
-        """Take one frame; False once the clip is longer than max_duration_s."""
+    def add(self, frame: av.VideoFrame, full_detail: bool = True) -> bool:
+        """Take one frame; False once the clip is longer than max_duration_s. A frame decoded without
+        `full_detail` (no deblocking) gives its thumbnails, but a sample or full frame only when one is overdue
+        by half an interval (a stream whose pictures are all unreferenced still gets its samples)."""
         t = frame.time
         if t is None:  # no pts: continue from the previous frame at the nominal rate
             t = (self.times[-1] + 1.0 / self._nominal_fps) if self.times else 0.0
@@ -308,8 +346,9 @@ class _VideoCollector:
             self.small_rgb.append(small[:, : SMALL_RGB_SIZE[0]])
         self.times.append(t)
         if self.full_frames is not None:
-            self._maybe_keep_full(frame, t - self.t0)
-        if t - self.t0 >= self._next_sample_t:
+            self._maybe_keep_full(frame, t - self.t0, full_detail)
+        due = t - self.t0 - self._next_sample_t
+        if due >= 0 and (full_detail or due >= self._interval / 2):
             assert self._sample_size is not None
             width, height = self._sample_size
             rgb = self._sample_scaler.reformat(
@@ -319,13 +358,13 @@ class _VideoCollector:
             self._next_sample_t += self._interval
         return True
 
-    def _maybe_keep_full(self, frame: av.VideoFrame, t: float) -> None:
+    def _maybe_keep_full(self, frame: av.VideoFrame, t: float, full_detail: bool = True) -> None:
         assert self.full_frames is not None
         if len(self.thumbs) >= 2:
             change = float(np.abs(self.thumbs.last(1).astype(np.int16) - self.thumbs.last(2)).mean()) / 255.0
             if change >= FULL_FRAME_CHANGE:  # a likely new shot: keep one of it once it has settled
                 self._next_full_t = min(self._next_full_t, t + FULL_FRAME_SETTLE_S)
-        if t < self._next_full_t:
+        if t < self._next_full_t or (not full_detail and t < self._next_full_t + FULL_FRAME_SETTLE_S):
             return
         rgb = frame.to_ndarray(format="rgb24")
         self.full_frames.append(SampledFrame(len(self.times) - 1, t, np.ascontiguousarray(rgb[:, : frame.width])))
@@ -462,6 +501,12 @@ def decode_clip(
             raise ClipDecodeError("no video stream", p)
         vstream = container.streams.video[0]
         vstream.thread_type = "AUTO"  # frame/slice threads: decoding dominates the cost
+        # Deblocking is skipped on unreferenced H.264 pictures (SKIP_DEBLOCKING_OPTIONS) only where packets carry
+        # length-prefixed NAL units and timestamps (MP4, MOV, Matroska), so that each frame's kind is known.
+        length_size = _avc_length_size(vstream.codec_context.extradata) if vstream.codec_context.name == "h264" else 0
+        if length_size:
+            vstream.codec_context.options = dict(SKIP_DEBLOCKING_OPTIONS)
+        reference_by_pts: dict[int, bool] = {}
         astream = container.streams.audio[0] if container.streams.audio and with_audio else None
         expected = (container.duration / av.time_base) if container.duration else 0.0
         interval = sample_interval_s or max(SAMPLE_INTERVAL_S, expected / MAX_SAMPLES if expected else 0.0)
@@ -477,12 +522,18 @@ def decode_clip(
             for packet in container.demux(vstream):
                 if time.monotonic() - started > timeout_s:
                     raise ClipTimeoutError(f"decoding took longer than {timeout_s:g} s", p)
+                if length_size and packet.pts is not None and packet.size:
+                    reference_by_pts[packet.pts] = h264_reference_picture(memoryview(packet), length_size) is not False
                 try:
                     frames = packet.decode()
                 except av.FFmpegError:
                     video_errors += 1  # a damaged packet: count it and keep going, the rest may be fine
                     continue
-                if not all(video.add(frame) for frame in frames if isinstance(frame, av.VideoFrame)):
+                if not all(
+                    video.add(frame, frame.pts is None or reference_by_pts.pop(frame.pts, True))
+                    for frame in frames
+                    if isinstance(frame, av.VideoFrame)
+                ):
                     break
         except av.FFmpegError as exc:
             if not video.times:

@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from scoring.engine.decode import AUDIO_RATE, SAMPLE_MAX_WIDTH, THUMB_WIDTH, decode_clip
+from scoring.engine.decode import AUDIO_RATE, SAMPLE_MAX_WIDTH, THUMB_WIDTH, decode_clip, h264_reference_picture
 
 
 def test_decode_outputs(synth) -> None:
@@ -28,6 +28,69 @@ def test_decode_outputs(synth) -> None:
     assert decoded.audio.shape[0] / AUDIO_RATE == pytest.approx(clip.duration_s, abs=0.1)
     assert decoded.audio_mono.shape == (decoded.audio.shape[0],)
     assert decoded.audio_peaks is not None and decoded.audio_peaks.sample_rate == 48_000
+
+
+def test_h264_reference_pictures_are_read_from_the_slice_header() -> None:
+    # nal_ref_idc (bits 5-6 of a NAL header) of the first coded slice, after any SEI or delimiter.
+    sei, aud = b"\x06\x05\x01\x80", b"\x09\xf0"
+    unreferenced_b, referenced_p, idr = b"\x01\x9e\x00", b"\x41\x9a\x00", b"\x65\x88\x84"
+
+    def avcc(*units: bytes, size: int = 4) -> bytes:
+        return b"".join(len(unit).to_bytes(size, "big") + unit for unit in units)
+
+    assert h264_reference_picture(avcc(aud, sei, unreferenced_b), 4) is False
+    assert h264_reference_picture(avcc(sei, referenced_p), 4) is True
+    assert h264_reference_picture(memoryview(avcc(idr, size=2)), 2) is True
+    assert h264_reference_picture(b"\x00\x00\x00\x01" + aud + b"\x00\x00\x01" + unreferenced_b, 0) is False
+    assert h264_reference_picture(avcc(sei), 4) is None  # no slice: not known
+    assert h264_reference_picture(avcc(sei)[:-2] , 4) is None  # cut short
+
+
+def test_samples_come_from_fully_decoded_pictures(synth) -> None:
+    # The decoder skips deblocking on unreferenced pictures (B frames here): the samples the quality metrics read
+    # must be pixel for pixel what a plain decode gives, and so must every referenced picture's thumbnail.
+    clip = synth("mixed_640")
+    decoded = decode_clip(clip.path)
+    referenced: dict[int, bool] = {}
+    plain: dict[int, av.VideoFrame] = {}
+    with av.open(str(clip.path)) as container:
+        stream = container.streams.video[0]
+        length_size = (stream.codec_context.extradata[4] & 3) + 1
+        for packet in container.demux(stream):
+            if packet.size:
+                referenced[packet.pts] = bool(h264_reference_picture(bytes(packet), length_size))
+            plain.update((frame.pts, frame) for frame in packet.decode())
+    by_index = [plain[pts] for pts in sorted(plain)]
+    flags = [referenced[pts] for pts in sorted(plain)]
+    assert len(by_index) == decoded.frame_count and 0 < flags.count(False) < len(flags) // 2 + 1
+    for sample in decoded.samples:
+        assert flags[sample.index], f"sample at frame {sample.index} is an unreferenced picture"
+        height, width = sample.rgb.shape[:2]
+        expected = by_index[sample.index].reformat(width=width, height=height, format="rgb24", interpolation="AREA")
+        assert np.array_equal(sample.rgb, expected.to_ndarray()[:, :width])
+    height = decoded.thumbs.shape[1]
+    for index, frame in enumerate(by_index):
+        thumb = frame.reformat(width=THUMB_WIDTH, height=height, format="gray", interpolation="AREA").to_ndarray()
+        if flags[index]:
+            assert np.array_equal(decoded.thumbs[index], thumb[:, :THUMB_WIDTH]), index
+        else:  # decoded without deblocking: nearly the same
+            assert np.abs(decoded.thumbs[index].astype(int) - thumb[:, :THUMB_WIDTH]).mean() < 0.5
+    # Sampling keeps its pace: about two a second, each at most a couple of frames after its due time.
+    assert len(decoded.samples) == pytest.approx(clip.duration_s * 2, abs=1)
+    due = np.arange(len(decoded.samples)) * 0.5
+    assert np.all((np.array([s.time_s for s in decoded.samples]) - due) < 0.12)
+
+
+def test_a_stream_of_unreferenced_pictures_still_gets_its_samples() -> None:
+    # Were no picture ever referenced, each sample is taken half an interval late rather than never.
+    from scoring.engine.decode import _VideoCollector
+
+    collector = _VideoCollector(25.0, 0.5, 600.0, keep_small_rgb=False)
+    for n in range(100):
+        frame = av.VideoFrame.from_ndarray(np.full((90, 160, 3), n, dtype=np.uint8), format="rgb24")
+        frame.pts, frame.time_base = n, Fraction(1, 25)
+        assert collector.add(frame, full_detail=False)
+    assert [s.index for s in collector.samples] == [7, 19, 32, 44, 57, 69, 82, 94]
 
 
 def test_variable_frame_rate_timestamps(tmp_path: Path) -> None:
