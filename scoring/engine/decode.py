@@ -194,6 +194,7 @@ def h264_reference_picture(data: bytes | memoryview, length_size: int) -> bool |
     """Whether an H.264 access unit holds a reference picture: nal_ref_idc of its first coded slice, which every
     slice of a picture shares. `length_size` is the NAL length prefix of avcC streams (MP4, Matroska), 0 for
     Annex B start codes; None when no slice is found."""
+    annex_b = b"" if length_size else bytes(data)
     size = len(data)
     position = 0
     while position < size:
@@ -203,8 +204,10 @@ def h264_reference_picture(data: bytes | memoryview, length_size: int) -> bool |
             nal_length = int.from_bytes(data[position : position + length_size], "big")
             header = position + length_size
             position = header + nal_length
+            if not nal_length:
+                continue  # an empty unit (malformed): no header to read
         else:
-            start = bytes(data).find(b"\x00\x00\x01", position)
+            start = annex_b.find(b"\x00\x00\x01", position)
             if start < 0 or start + 3 >= size:
                 return None
             header = position = start + 3

@@ -43,7 +43,8 @@ def test_h264_reference_pictures_are_read_from_the_slice_header() -> None:
     assert h264_reference_picture(memoryview(avcc(idr, size=2)), 2) is True
     assert h264_reference_picture(b"\x00\x00\x00\x01" + aud + b"\x00\x00\x01" + unreferenced_b, 0) is False
     assert h264_reference_picture(avcc(sei), 4) is None  # no slice: not known
-    assert h264_reference_picture(avcc(sei)[:-2] , 4) is None  # cut short
+    assert h264_reference_picture(avcc(sei)[:-2], 4) is None  # cut short
+    assert h264_reference_picture(avcc(b"", unreferenced_b), 4) is False  # an empty unit is stepped over
 
 
 def test_samples_come_from_fully_decoded_pictures(synth) -> None:
