@@ -216,8 +216,12 @@ def h264_reference_picture(data: bytes | memoryview, length_size: int) -> bool |
     return None
 
 
-def _avc_length_size(extradata: bytes | None) -> int:
-    """The NAL length prefix of an avcC configuration record (1, 2 or 4 bytes), 0 for Annex B streams."""
+def unreferenced_deblocking_skip(codec_context: av.CodecContext) -> int:
+    """The NAL length prefix (1, 2 or 4 bytes) of an H.264 stream whose unreferenced pictures the engine decodes
+    without deblocking (SKIP_DEBLOCKING_OPTIONS): one with an avcC record, whose packets carry length-prefixed
+    NAL units and timestamps (MP4, MOV, Matroska), so that each frame's kind is known; 0 for any other stream,
+    which decodes in full."""
+    extradata = codec_context.extradata if codec_context.name == "h264" else None
     if extradata and len(extradata) >= 5 and extradata[0] == 1:
         return (extradata[4] & 0x03) + 1
     return 0
@@ -504,9 +508,7 @@ def decode_clip(
             raise ClipDecodeError("no video stream", p)
         vstream = container.streams.video[0]
         vstream.thread_type = "AUTO"  # frame/slice threads: decoding dominates the cost
-        # Deblocking is skipped on unreferenced H.264 pictures (SKIP_DEBLOCKING_OPTIONS) only where packets carry
-        # length-prefixed NAL units and timestamps (MP4, MOV, Matroska), so that each frame's kind is known.
-        length_size = _avc_length_size(vstream.codec_context.extradata) if vstream.codec_context.name == "h264" else 0
+        length_size = unreferenced_deblocking_skip(vstream.codec_context)
         if length_size:
             vstream.codec_context.options = dict(SKIP_DEBLOCKING_OPTIONS)
         reference_by_pts: dict[int, bool] = {}

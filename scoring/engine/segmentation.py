@@ -1285,7 +1285,7 @@ def place_dissolves(
         return boundaries
     verdicts = {r.frame: r for r in review_frames(small_rgb, [b.frame for b in dissolves], reach=PLACE_REACH)}
     taken = [b.frame for b in boundaries if b.accepted]
-    revised: dict[int, Boundary] = {}
+    revised: dict[int, Boundary] = {}  # by id() of the boundary it replaces
     for b in dissolves:
         verdict = verdicts[b.frame]
         p = verdict.probability
@@ -1303,10 +1303,10 @@ def place_dissolves(
                 {"from_s": round(b.time_s, 4), "to_s": round(time_s, 4), "probability": round(p, 4),
                  "many_hot_between": round(verdict.many_hot_between, 4)}
             )
-        revised[b.frame] = seen
+        revised[id(b)] = seen
     review.seconds += time.perf_counter() - started
     # A peak can lie past a neighbour (kept PLACE_MIN_GAP away): the order is the times'.
-    return sorted((revised.get(b.frame, b) if b in dissolves else b for b in boundaries), key=lambda b: b.time_s)
+    return sorted((revised.get(id(b), b) for b in boundaries), key=lambda b: b.time_s)
 
 
 # --- correction loop --------------------------------------------------------------------------
