@@ -18,8 +18,8 @@ ENGINE_VERSION = "0.4.4"
 
 # torch's CPU convolutions (oneDNN, and ideep above it) keep up to 1024 compiled primitives, one per layer and
 # input shape, each holding megabytes. TransNet V2's review windows come in many shapes, so over a long clip, or
-# over the many clips of one worker, that cache alone grew by gigabytes. 16 keeps a pass's layers and is no
-# slower (measured: docs/engine-measurements.md). Set before torch's first convolution, which reads them once;
+# over the many clips of one worker, that cache alone grew by gigabytes. With 16 the reviews ran no slower
+# (measured: docs/engine-measurements.md). Set before torch's first convolution, which reads them once;
 # an operator's own setting wins.
 TORCH_CPU_CACHE_CAPACITY = "16"
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", TORCH_CPU_CACHE_CAPACITY)
