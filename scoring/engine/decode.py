@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -225,6 +226,16 @@ def unreferenced_deblocking_skip(codec_context: av.CodecContext) -> int:
     if extradata and len(extradata) >= 5 and extradata[0] == 1:
         return (extradata[4] & 0x03) + 1
     return 0
+
+
+def video_decoder_threads() -> int:
+    """Frame threads for decoding the clip's pictures: one per core this process may use. FFmpeg's automatic
+    count is one more; on 2 cores that decoded the 60 s 720p clip's pictures in 15-18% more time, as its threads
+    waited on each other (docs/engine-measurements.md). The decoded pictures are the same either way."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no affinity outside Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _planar_to_samples(frame: av.AudioFrame) -> np.ndarray:
@@ -508,6 +519,7 @@ def decode_clip(
             raise ClipDecodeError("no video stream", p)
         vstream = container.streams.video[0]
         vstream.thread_type = "AUTO"  # frame/slice threads: decoding dominates the cost
+        vstream.codec_context.thread_count = video_decoder_threads()
         length_size = unreferenced_deblocking_skip(vstream.codec_context)
         if length_size:
             vstream.codec_context.options = dict(SKIP_DEBLOCKING_OPTIONS)
