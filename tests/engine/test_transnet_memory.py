@@ -60,6 +60,6 @@ def test_review_windows_of_many_lengths_keep_memory_bounded() -> None:
     done = subprocess.run([sys.executable, "-c", _GROWTH_CHILD], cwd=ROOT, env=_child_environment(),
                           capture_output=True, text=True, check=True, timeout=600)
     growth = json.loads(done.stdout.strip().splitlines()[-1])["growth_mib"]
-    # Measured: under 0 MiB with the engine's cap; with torch's default capacity the same 20 lengths kept
-    # 764 MiB (40 lengths: 1512 MiB).
-    assert growth < 200, f"the resident size grew by {growth:.0f} MiB over 20 window lengths"
+    # Measured (passes of at most 100 frames): 13-85 MiB in four runs with the engine's cap; 1268 MiB with torch's
+    # default capacity.
+    assert growth < 400, f"the resident size grew by {growth:.0f} MiB over 20 window lengths"
