@@ -33,7 +33,7 @@ import numpy as np
 
 from scoring.bench.real_footage import SplicedClip, default_cache_dir, splice_real_footage, written_atomically
 from scoring.engine.config import EngineConfig
-from scoring.engine.decode import SKIP_DEBLOCKING_OPTIONS, decode_clip, unreferenced_deblocking_skip, video_decoder_threads
+from scoring.engine.decode import decode_clip, set_up_video_decoder, video_decoder_threads
 from scoring.engine.pipeline import ClipResult, score_clip
 from scoring.engine.script import PromptScript, prompt_from_dict
 from scoring.engine.segmentation import SegmentationResult, segment
@@ -191,11 +191,10 @@ def pyav_decode_only(path: Path, *, as_the_engine: bool = False) -> float:
     deblocking of unreferenced pictures."""
     started = time.perf_counter()
     with av.open(str(path)) as container:
-        container.streams.video[0].thread_type = "AUTO"
         if as_the_engine:
-            container.streams.video[0].codec_context.thread_count = video_decoder_threads()
-        if as_the_engine and unreferenced_deblocking_skip(container.streams.video[0].codec_context):
-            container.streams.video[0].codec_context.options = dict(SKIP_DEBLOCKING_OPTIONS)
+            set_up_video_decoder(container.streams.video[0])
+        else:
+            container.streams.video[0].thread_type = "AUTO"
         for _ in container.decode(*container.streams.video[:1], *container.streams.audio[:1]):
             pass
     return time.perf_counter() - started

@@ -238,6 +238,18 @@ def video_decoder_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def set_up_video_decoder(stream: av.video.stream.VideoStream) -> int:
+    """Configure the stream's decoder as the engine decodes every clip: frame threads (video_decoder_threads)
+    and, where unreferenced_deblocking_skip allows, no deblocking of unreferenced pictures. Returns that NAL length
+    prefix (0: every picture is decoded in full). Call before the first packet is decoded."""
+    stream.thread_type = "AUTO"  # frame/slice threads: decoding dominates the cost
+    stream.codec_context.thread_count = video_decoder_threads()
+    length_size = unreferenced_deblocking_skip(stream.codec_context)
+    if length_size:
+        stream.codec_context.options = dict(SKIP_DEBLOCKING_OPTIONS)
+    return length_size
+
+
 def _planar_to_samples(frame: av.AudioFrame) -> np.ndarray:
     """(n, channels) float32 in [-1, 1] from any PyAV audio frame sample format."""
     array = frame.to_ndarray()
@@ -518,11 +530,7 @@ def decode_clip(
         if not container.streams.video:
             raise ClipDecodeError("no video stream", p)
         vstream = container.streams.video[0]
-        vstream.thread_type = "AUTO"  # frame/slice threads: decoding dominates the cost
-        vstream.codec_context.thread_count = video_decoder_threads()
-        length_size = unreferenced_deblocking_skip(vstream.codec_context)
-        if length_size:
-            vstream.codec_context.options = dict(SKIP_DEBLOCKING_OPTIONS)
+        length_size = set_up_video_decoder(vstream)
         reference_by_pts: dict[int, bool] = {}
         astream = container.streams.audio[0] if container.streams.audio and with_audio else None
         expected = (container.duration / av.time_base) if container.duration else 0.0
