@@ -200,6 +200,21 @@ def pyav_decode_only(path: Path, *, as_the_engine: bool = False) -> float:
     return time.perf_counter() - started
 
 
+def pictures_decode_only(path: Path, *, deblocking: bool = True) -> float:
+    """Seconds to decode every picture and nothing else (no sound, no conversion), with the engine's settings, or
+    with `deblocking=False` with no deblocking of any picture: what any segmenter that looks at every picture of
+    the clip must spend at least, with this decoder on this machine."""
+    started = time.perf_counter()
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        set_up_video_decoder(stream)
+        if not deblocking:
+            stream.codec_context.options = {"skip_loop_filter": "all"}
+        for _ in container.decode(stream):
+            pass
+    return time.perf_counter() - started
+
+
 MEMORY_LOOPS = (1, 3)  # the 60 s clip, then the same clip three times over: same content, three times as long
 
 # Run in a fresh interpreter per clip, so that the peak resident size is this clip's alone (it never goes down).
@@ -378,6 +393,7 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         other.scoring_seconds(clip.path, script)  # its first run pays its lazy imports, like ours below
         score_clip(clip.path, script, config=EngineConfig(use_expert_models=False))
     engine_setting_runs: list[float] = []
+    pictures_runs: dict[bool, list[float]] = {True: [], False: []}  # by deblocking
     for round_index in range(repeat):
         decode_runs.append(pyav_decode_only(clip.path))
         engine_setting_runs.append(pyav_decode_only(clip.path, as_the_engine=True))
@@ -391,6 +407,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         for backend in PEER_BACKENDS:
             peer_found[backend], seconds = pyscenedetect_boundaries(clip.path, backend)
             peer_runs[backend].append(seconds)
+        for deblocking, runs in pictures_runs.items():
+            runs.append(pictures_decode_only(clip.path, deblocking=deblocking))
     scoring_totals = [run.timings["total"] for run in scoring_runs]
     scoring_ratios = [t / d for t, d in zip(scoring_totals, decode_runs)]
     # The peer at its faster decoder in each round: the ratio is not flattered by its slower one.
@@ -454,6 +472,13 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     out(f"  ours DSP is {peer_s / ours_s:.2f}x faster than PySceneDetect end to end (both decoding; against its faster "
         f"decoder of each round; per round "
         f"{_spread(peer_ratios)}), {peer_s / dsp_detect_s:.1f}x as the engine's segmentation stage (on its shared decode)")
+    # The ceiling of that ratio: a segmenter that did no work but decode every picture.
+    floors = {deblocking: min(runs) for deblocking, runs in pictures_runs.items()}
+    ceilings = {deblocking: [p / d for p, d in zip(peer_fastest, runs)] for deblocking, runs in pictures_runs.items()}
+    out(f"  floor: every picture decoded, nothing else (no sound, no conversion): {floors[True]:.2f} s with the engine's "
+        f"settings, {floors[False]:.2f} s with no picture deblocked; PySceneDetect takes {peer_s / floors[True]:.2f}x and "
+        f"{peer_s / floors[False]:.2f}x that (per round {_spread(ceilings[True])} and {_spread(ceilings[False])}): "
+        f"the most any segmenter that looks at every picture could be faster here")
 
     if args.speed_only:
         return 0
