@@ -51,6 +51,13 @@ def arena(demo_dir: Path, settings, tmp_path):  # type: ignore[no-untyped-def]
     clip.save(update_fields=["file"])
     clip.scores.all().delete()
     result = engine.score_clip(target, clip.prompt.to_script(), config=EngineConfig(use_expert_models=False))
+    # The correction loop made no change on this clip; a split at its last boundary, as the loop records one
+    # (segmentation.Correction.to_dict), gives the page a correction to tell and to seek to.
+    last = result.evidence["shots"]["boundaries_s"][-1]
+    result.evidence["shots"]["corrections"] = [{
+        "round": 1, "action": "split", "time_s": last, "frame": round(last * result.evidence["decode"]["fps"]), "confidence": 0.31,
+        "reason": "detected 2 shots, script has 3: split the longest shot at its strongest sub-threshold peak",
+    }]
     clip_score_store(clip_id=clip.pk, result=result)
     human_snapshot(
         suite,
@@ -129,6 +136,11 @@ def test_open_a_model_then_a_clip_and_seek_from_the_timeline(chromium, live_serv
     segment.click()
     second_start = float(segment.get_attribute("data-seek"))
     page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {second_start}) < 0.05", timeout=10_000)
+    correction = page.locator("ul.corrections li").first
+    assert "Round 1 · boundary added at" in correction.inner_text()
+    correction.locator("button[data-seek]").click()  # the correction's time seeks the player too
+    last = arena["boundaries"][-1]
+    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {last}) < 0.05", timeout=10_000)
     assert page.locator("table.metrics tbody tr").count() >= 10
     page.screenshot(path=str(SCREENSHOTS / "public-clip.png"), full_page=True)
     page.close()

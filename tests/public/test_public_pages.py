@@ -163,6 +163,38 @@ def test_clip_page_shows_script_timeline_metrics_and_evidence(client, suite, dem
     assert "Evidence" in html and "raw_candidates" in html
 
 
+def test_clip_page_tells_each_correction_in_words_with_a_control_that_seeks_to_it(client, suite, demo_dir) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from scoring.engine.config import EngineConfig
+    from scoring.services import clip_score_store
+
+    submission = scored_submission(suite, model("aurora"), {"advert-002": 0.9})
+    clip = Clip.objects.get(submission=submission, prompt__prompt_id="advert-002")
+    clip.scores.all().delete()
+    result = engine.score_clip(
+        Path(demo_dir) / "clips" / "aurora-av" / "advert-002.mp4", clip.prompt.to_script(), config=EngineConfig(use_expert_models=False)
+    )
+    # The loop's record as the engine writes it (segmentation.Correction.to_dict): a round that changed nothing
+    # and a merge, whose reason quotes the script.
+    result.evidence["shots"]["corrections"] = [
+        {"round": 1, "action": "none", "time_s": None, "frame": None, "confidence": None,
+         "reason": "detected 7 shots, script has 6: no boundary is weaker than confidence 0.60"},
+        {"round": 2, "action": "merge", "time_s": 7.4167, "frame": 178, "confidence": 0.6054,
+         "reason": "detected 7 shots, script has 6: merged the shots either side of the weakest cut <a>"},
+    ]
+    clip_score_store(clip_id=clip.pk, result=result)
+
+    html = client.get(reverse("leaderboard:clip", args=[clip.pk])).content.decode()
+    corrections = re.sub(r"\s+", " ", html.split('<ul class="corrections">')[1].split("</ul>")[0])
+
+    assert "Round 1</strong> · no change: detected 7 shots, script has 6: no boundary is weaker" in corrections
+    assert ('Round 2</strong> · boundary removed at <button type="button" class="link" data-seek="7.4167">7.42 s</button> '
+            "(frame 178, confidence 0.61): detected 7 shots") in corrections
+    assert "weakest cut &lt;a&gt;" in corrections  # the reason is text, never markup
+    assert '{"round"' not in corrections  # no raw dictionaries
+
+
 def test_agreement_page_renders_correlations_charts_data_and_reference(client, suite, field) -> None:  # type: ignore[no-untyped-def]
     url = reverse("leaderboard:agreement", args=[suite.name, suite.version])
     html = client.get(url).content.decode()
